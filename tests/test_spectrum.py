@@ -1,0 +1,150 @@
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import lgan
+
+
+def _brute_roots(xi, alpha, beta, gamma):
+    return np.roots([1.0, alpha + gamma * xi, beta**2 * xi])
+
+
+@pytest.mark.parametrize("alpha, beta, gamma", [(0.0, 1.0, 0.0), (1.0, 1.0, 0.0), (3.0, 1.0, 0.0), (0.5, -2.0, 1.5)])
+def test_eigenvalues_are_roots_of_eq22(alpha, beta, gamma):
+    xi = np.array([0.1, 1.0, 2.0, 7.5, 100.0])
+    lam = np.asarray(lgan.lgan_eigenvalues(xi, alpha, beta, gamma))
+    assert lam.shape == (5, 2)
+    for i, x in enumerate(xi):
+        brute = _brute_roots(x, alpha, beta, gamma)
+        for root in lam[i]:  # the same two roots, in whichever order
+            assert np.min(np.abs(brute - root)) <= 1e-10 * np.abs(root) + 1e-12
+        # residual of the quadratic
+        res = lam[i] ** 2 + (alpha + gamma * x) * lam[i] + beta**2 * x
+        assert np.max(np.abs(res)) < 1e-9 * (1 + beta**2 * x)
+    assert np.all(lam[:, 0].real >= lam[:, 1].real - 1e-12)
+
+
+def test_eigenvalues_broadcast_and_jit():
+    xi = jnp.linspace(0.1, 5, 11)
+    gammas = jnp.array([0.0, 1.0, 2.0])[:, None]
+    lam = lgan.lgan_eigenvalues(xi, 1.0, 1.0, gammas)
+    assert lam.shape == (3, 11, 2)
+    jitted = jax.jit(lambda g: lgan.lgan_eigenvalues(xi, 1.0, 1.0, g))
+    np.testing.assert_allclose(jitted(1.0), lam[1], rtol=1e-12)
+
+
+def test_slow_root_has_no_cancellation():
+    # With gamma > 0 the slow root tends to -beta^2/gamma; the naive formula loses all digits.
+    lam = lgan.lgan_eigenvalues(1e12, 0.0, 1.0, 2.0)[0]
+    assert float(lam.real) == pytest.approx(-0.5, rel=1e-9)
+
+
+def test_wgan_is_purely_oscillatory():
+    lam = np.asarray(lgan.lgan_eigenvalues(np.array([0.5, 1.0, 4.0]), 0.0, 1.0))
+    np.testing.assert_allclose(lam.real, 0.0, atol=1e-15)
+    np.testing.assert_allclose(lam[:, 0].imag, np.sqrt([0.5, 1.0, 4.0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("alpha, beta, xi_min", [(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (0.25, 0.5, 0.12)])
+def test_slowest_rate_theorem4(alpha, beta, xi_min):
+    eta = (-alpha + np.sqrt(complex(alpha**2 - 4 * beta**2 * xi_min))).real / 2
+    assert lgan.slowest_rate(xi_min, alpha, beta) == pytest.approx(eta, abs=1e-12)
+
+
+@pytest.mark.parametrize("alpha, beta, gamma, xi_min", [(0.0, 1.0, 4.0, 0.25), (0.5, 1.0, 1.0, 1.0), (2.0, 1.0, 3.0, 0.1), (0.1, 2.0, 0.3, 0.5)])
+def test_slowest_rate_is_sup_over_the_half_line(alpha, beta, gamma, xi_min):
+    xs = np.concatenate([np.geomspace(xi_min, 1e9, 200_001)])
+    dense = float(np.max(np.real(lgan.lgan_eigenvalues(xs, alpha, beta, gamma)[:, 0])))
+    eta = lgan.slowest_rate(xi_min, alpha, beta, gamma)
+    assert eta >= dense - 1e-9  # a supremum: not below any sampled value
+    assert eta == pytest.approx(dense, abs=1e-6)
+
+
+def test_optimal_parameters_eq25():
+    beta, xi_min = 1.0, 0.25
+    low = lgan.optimal_parameters(beta, xi_min)
+    assert (low.alpha, low.gamma) == pytest.approx((0.5, 2.0), abs=1e-14)
+    assert low.rate_at_xi_min == pytest.approx(-0.5, abs=1e-12)  # -|beta| sqrt(xi_min)
+    assert low.rate == pytest.approx(-0.5, abs=1e-12)  # every mode at the optimal rate
+    high = lgan.optimal_parameters(beta, xi_min, gamma=4.0)
+    assert high.alpha == pytest.approx(0.0, abs=1e-14)
+    assert high.rate_at_xi_min == pytest.approx(-0.5, abs=1e-9)
+    assert high.rate == pytest.approx(-0.25, abs=1e-12)  # -|beta| sqrt(xi_min) / c with c = 2
+    # the xi_min mode is critically damped: a double real root
+    lam = np.asarray(lgan.lgan_eigenvalues(xi_min, high.alpha, beta, high.gamma))
+    np.testing.assert_allclose(lam, [-0.5, -0.5], atol=1e-7)
+
+
+def test_optimal_parameters_errors():
+    with pytest.raises(ValueError, match=r"gamma must lie in \[.*1, 2\] \(eq. 25\), got 3.0"):
+        lgan.optimal_parameters(1.0, 1.0, gamma=3.0)
+    with pytest.raises(ValueError, match="xi_min must be > 0, got 0.0"):
+        lgan.optimal_parameters(1.0, 0.0)
+    with pytest.raises(ValueError, match="beta must be non-zero"):
+        lgan.optimal_parameters(0.0, 1.0)
+
+
+def test_euler_growth_factor_eq29():
+    alpha, beta, tau = 0.5, 1.0, 0.1
+    xi = np.array([1.0, 10.0, 1000.0])
+    lam = np.asarray(lgan.lgan_eigenvalues(xi, alpha, beta))[:, 0]
+    g = np.asarray(lgan.euler_growth_factor(lam, tau))
+    # eq. 29 with the 1/4 of (Im lambda)^2 = (4 beta^2 xi - alpha^2)/4
+    np.testing.assert_allclose(g**2, (1 - tau * alpha / 2) ** 2 + tau**2 * (4 * beta**2 * xi - alpha**2) / 4, rtol=1e-12)
+    assert g[-1] > 1 > g[0]  # a large enough mode always grows: absolute instability
+
+
+def test_stability_functions():
+    z = np.array([-1.0, 0.5j, -0.3 + 0.2j])
+    np.testing.assert_allclose(lgan.stability_function("euler", z), 1 + z)
+    np.testing.assert_allclose(lgan.stability_function("heun", z), 1 + z + z**2 / 2)
+    np.testing.assert_allclose(lgan.stability_function("rk4", z), 1 + z + z**2 / 2 + z**3 / 6 + z**4 / 24)
+
+
+def test_largest_stable_step_closed_forms():
+    # Euler: |1 + tau lambda| <= 1  <=>  tau <= -2 Re(lambda) / |lambda|^2.
+    for lam in [-1.0, -1 + 1j, -0.1 + 3j]:
+        assert lgan.largest_stable_step("euler", [lam]) == pytest.approx(-2 * np.real(lam) / abs(lam) ** 2, rel=1e-9)
+    # Real axis: Heun 2, RK4 2.785293563405282...; imaginary axis: RK4 2 sqrt(2), Euler and Heun 0.
+    assert lgan.largest_stable_step("heun", [-2.0]) == pytest.approx(1.0, rel=1e-9)
+    assert lgan.largest_stable_step("rk4", [-1.0]) == pytest.approx(2.785293563405282, rel=1e-9)
+    assert lgan.largest_stable_step("rk4", [2j]) == pytest.approx(math.sqrt(2), rel=1e-9)
+    assert lgan.largest_stable_step("euler", [1j]) == 0.0
+    assert lgan.largest_stable_step("heun", [1j]) == 0.0
+    assert lgan.largest_stable_step("rk4", [0.1 + 1j]) == 0.0
+    # The spectrum's bound is the worst mode, and lambda = 0 constrains nothing.
+    assert lgan.largest_stable_step("euler", [0.0, -1.0, -4.0]) == pytest.approx(0.5, rel=1e-9)
+    assert lgan.largest_stable_step("rk4", [0.0]) == math.inf
+
+
+@pytest.mark.parametrize("scheme", lgan.SCHEMES)
+def test_largest_stable_step_is_the_boundary(scheme):
+    rng = np.random.default_rng(0)
+    lam = -rng.uniform(0.1, 2, 20) + 1j * rng.uniform(-5, 5, 20)
+    tau = lgan.largest_stable_step(scheme, lam)
+    inside = np.abs(lgan.stability_function(scheme, np.outer(np.linspace(1e-3, 1, 200) * tau, lam)))
+    assert np.all(inside <= 1 + 1e-9)
+    outside = np.abs(lgan.stability_function(scheme, 1.001 * tau * lam))
+    assert np.max(outside) > 1
+
+
+def test_bad_input_messages():
+    with pytest.raises(ValueError, match=r"xi must be >= 0, got -1.0 at index \(1,\)"):
+        lgan.lgan_eigenvalues(np.array([1.0, -1.0]), 1.0, 1.0)
+    with pytest.raises(ValueError, match="xi must be finite, got nan"):
+        lgan.lgan_eigenvalues(np.nan, 1.0, 1.0)
+    with pytest.raises(ValueError, match="gamma must be >= 0, got -0.5"):
+        lgan.lgan_eigenvalues(1.0, 1.0, 1.0, -0.5)
+    with pytest.raises(ValueError, match="alpha must be >= 0, got -1"):
+        lgan.slowest_rate(1.0, -1, 1.0)
+    with pytest.raises(ValueError, match="step must be > 0, got 0.0"):
+        lgan.euler_growth_factor([1j], 0.0)
+    with pytest.raises(ValueError, match=r"scheme must be one of 'euler', 'heun', 'rk4'; got 'rk45'"):
+        lgan.largest_stable_step("rk45", [-1.0])
+    with pytest.raises(ValueError, match="eigenvalues must be finite"):
+        lgan.largest_stable_step("rk4", [np.inf])
+    with pytest.raises(ValueError, match="xi must be a non-empty 1-D array"):
+        lgan.spectral_abscissa([], 1.0, 1.0)
