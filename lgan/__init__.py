@@ -27,6 +27,7 @@ from ._spectrum import optimal_parameters as optimal_parameters
 from ._spectrum import slowest_rate as slowest_rate
 from ._spectrum import spectral_abscissa as spectral_abscissa
 from ._spectrum import stability_function as stability_function
+from ._spectrum import step_matrix as step_matrix
 
 __version__ = "0.1.0"
 
@@ -58,4 +59,5 @@ __all__ = [
     "slowest_rate",
     "spectral_abscissa",
     "stability_function",
+    "step_matrix",
 ]

@@ -257,3 +257,30 @@ def largest_stable_step(scheme: str, eigenvalues: Complex[ArrayLike, " k"]) -> f
     p = _SCHEME_ORDER[scheme]
     # Identical eigenvalues need solving once.
     return min(_largest_stable_step_one(p, complex(v)) for v in np.unique(np.round(lam, 14)))
+
+
+def step_matrix(scheme: str, operator: Float[ArrayLike, "m m"], step: RealScalarLike) -> Float[Array, "m m"]:
+    """R(tau L) = sum_{j <= p} (tau L)^j / j!: one step of the scheme on the linear system w' = L w (eq. 27).
+
+    For a linear vector field, explicit Euler, Heun and classical RK4 are exactly these matrix
+    polynomials, so ``w_k = R(tau L)^k w_0`` and the eigenvalues of R(tau L) are R(tau lambda_i).
+
+    Args:
+        scheme: ``"euler"``, ``"heun"`` or ``"rk4"``.
+        operator: L, a square matrix.
+        step: tau > 0.
+
+    Returns:
+        The one-step matrix, same shape as ``operator``.
+    """
+    check_choice("scheme", scheme, SCHEMES)
+    check_positive("step", step)
+    L = jnp.asarray(operator)
+    if L.ndim != 2 or L.shape[0] != L.shape[1]:
+        raise ValueError(f"operator must be a square matrix, got shape {L.shape}")
+    eye = jnp.eye(L.shape[0], dtype=L.dtype)
+    out, term = eye, eye
+    for j in range(1, _SCHEME_ORDER[scheme] + 1):
+        term = term @ L * (step / j)
+        out = out + term
+    return out

@@ -148,3 +148,28 @@ def test_bad_input_messages():
         lgan.largest_stable_step("rk4", [np.inf])
     with pytest.raises(ValueError, match="xi must be a non-empty 1-D array"):
         lgan.spectral_abscissa([], 1.0, 1.0)
+
+
+@pytest.mark.parametrize("scheme", lgan.SCHEMES)
+def test_step_matrix_eigenvalues_are_stability_function(scheme):
+    rng = np.random.default_rng(1)
+    L = rng.normal(size=(6, 6))
+    tau = 0.1
+    P = np.asarray(lgan.step_matrix(scheme, L, tau))
+    lam = np.linalg.eigvals(L)
+    expected = np.asarray(lgan.stability_function(scheme, tau * lam))
+    got = np.linalg.eigvals(P)
+    for e in expected:
+        assert np.min(np.abs(got - e)) < 1e-10
+
+
+def test_step_matrix_rk4_matches_explicit_stages():
+    L = np.array([[0.0, 1.0], [-4.0, -0.3]])
+    y, tau = np.array([1.0, 0.5]), 0.05
+    k1 = L @ y
+    k2 = L @ (y + tau / 2 * k1)
+    k3 = L @ (y + tau / 2 * k2)
+    k4 = L @ (y + tau * k3)
+    np.testing.assert_allclose(np.asarray(lgan.step_matrix("rk4", L, tau)) @ y, y + tau / 6 * (k1 + 2 * k2 + 2 * k3 + k4), rtol=1e-13)
+    with pytest.raises(ValueError, match=r"operator must be a square matrix, got shape \(2, 3\)"):
+        lgan.step_matrix("rk4", np.zeros((2, 3)), 0.1)
