@@ -108,16 +108,17 @@ def assemble_weighted_fem_1d(
     return nodes, K, M, wr.sum(axis=1)
 
 
-def _lowest_modes(K, M, num_modes: int, mass: float) -> tuple[np.ndarray, np.ndarray]:
+def _lowest_modes(K, M, num_modes: int, mass: float, shift_scale: float) -> tuple[np.ndarray, np.ndarray]:
     """The num_modes smallest non-zero generalised eigenpairs of K w = xi M w."""
     n = K.shape[0]
     k = num_modes + 1
     if k >= n - 1:
         raise ValueError(f"num_modes must be smaller than the number of unknowns minus 2 ({n - 2}), got {num_modes}")
-    # Shift-invert about a negative shift: K - sigma M is positive definite, and the eigenvalues
-    # closest to sigma are the smallest ones (0 = xi_0 < xi_1 <= ...).
-    scale = K.diagonal().mean() / M.diagonal().mean()
-    sigma = -1e-3 * scale
+    # Shift-invert about a small negative shift: K - sigma M is positive definite, and the
+    # eigenvalues closest to sigma are the smallest ones (0 = xi_0 < xi_1 <= ...). The shift is a
+    # fraction of (pi / domain length)^2, the first Neumann eigenvalue of a flat density: close to
+    # the wanted end of the spectrum whatever the mesh size.
+    sigma = -1e-2 * shift_scale
     vals, vecs = spla.eigsh(K.tocsc(), k=k, M=M.tocsc(), sigma=sigma, which="LM")
     order = np.argsort(vals)
     vals, vecs = vals[order], vecs[:, order]
@@ -154,7 +155,7 @@ def weighted_laplacian_spectrum(
     check_int_at_least("num_elements", num_elements, 8)
     nodes, K, M, element_mass = assemble_weighted_fem_1d(density, domain, num_elements, degree)
     mass = float(element_mass.sum())
-    xi, w = _lowest_modes(K, M, num_modes, mass)
+    xi, w = _lowest_modes(K, M, num_modes, mass, (np.pi / (nodes[-1] - nodes[0])) ** 2)
     w = w * np.where(w[:, -1] < 0, -1.0, 1.0)[:, None]
     return WeightedLaplacianSpectrum(xi=xi, nodes=nodes, eigenfunctions=w, mass=mass)
 
@@ -225,7 +226,7 @@ def weighted_laplacian_spectrum_2d(
     K = sp.csr_matrix((k_loc.ravel(), (rows, cols)), shape=(n, n))
     M = sp.csr_matrix((m_loc.ravel(), (rows, cols)), shape=(n, n))
     mass = float(wq.sum())
-    xi, vecs = _lowest_modes(K, M, num_modes, mass)
+    xi, vecs = _lowest_modes(K, M, num_modes, mass, (np.pi / max(x1 - x0, y1 - y0)) ** 2)
     big = np.argmax(np.abs(vecs), axis=1)
     vecs = vecs * np.sign(vecs[np.arange(len(xi)), big])[:, None]
     nodes = np.stack([gx.ravel(), gy.ravel()], axis=-1)
