@@ -40,7 +40,8 @@ class LinearizedGANPDE1D(eqx.Module):
         gradient: G, with (G u)_e = u' on element e, shape (n - 1, n).
         element_mass: m_e = int_e rho, shape (n - 1,); v has one value per element.
         operator: L, shape (2n - 1, 2n - 1), acting on the stacked state (u, v).
-        alpha, beta, gamma: The lGAN constants and the penalty weight.
+        alpha, beta, gamma: The lGAN constants and the penalty weight (0-d arrays, so that a new
+            value does not recompile the solve).
     """
 
     nodes: Float[Array, " n"]
@@ -49,9 +50,9 @@ class LinearizedGANPDE1D(eqx.Module):
     gradient: Float[Array, "e n"]
     element_mass: Float[Array, " e"]
     operator: Float[Array, "m m"]
-    alpha: float = eqx.field(static=True)
-    beta: float = eqx.field(static=True)
-    gamma: float = eqx.field(static=True)
+    alpha: Float[Array, ""]
+    beta: Float[Array, ""]
+    gamma: Float[Array, ""]
 
     @property
     def num_nodes(self) -> int:
@@ -134,9 +135,9 @@ def lgan_pde_1d(
         gradient=jnp.asarray(G),
         element_mass=jnp.asarray(m),
         operator=jnp.asarray(L),
-        alpha=float(alpha),
-        beta=float(beta),
-        gamma=float(gamma),
+        alpha=jnp.asarray(float(alpha)),
+        beta=jnp.asarray(float(beta)),
+        gamma=jnp.asarray(float(gamma)),
     )
 
 
