@@ -59,6 +59,12 @@ def _evaluate_density(density, *points: np.ndarray) -> np.ndarray:
     return values
 
 
+def _check_mass(mass: float) -> float:
+    if not (np.isfinite(mass) and mass > 0):
+        raise ValueError(f"density must be normalisable on the domain: its integral must be finite and > 0, got {mass!r}")
+    return mass
+
+
 def _lagrange_1d(degree: int, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shape functions and their derivatives on the reference element [-1, 1] at points s."""
     if degree == 1:
@@ -98,6 +104,8 @@ def assemble_weighted_fem_1d(
     rho = _evaluate_density(density, xq.ravel()).reshape(xq.shape)
     phi, dphi = _lagrange_1d(degree, s)  # (p+1, q)
     wr = rho * w[None, :] * (h / 2)  # quadrature weights times rho times Jacobian
+    with np.errstate(over="ignore"):
+        _check_mass(float(wr.sum()))
     m_loc = np.einsum("eq,iq,jq->eij", wr, phi, phi)
     k_loc = np.einsum("eq,iq,jq->eij", wr, dphi, dphi) * (2 / h) ** 2
     conn = degree * np.arange(num_elements)[:, None] + np.arange(degree + 1)[None, :]
@@ -208,6 +216,8 @@ def weighted_laplacian_spectrum_2d(
     gx, gy = np.meshgrid(np.linspace(x0, x1, nx + 1), np.linspace(y0, y1, ny + 1), indexing="xy")
     _evaluate_density(density, gx.ravel(), gy.ravel())
     wq = rho * (w[None, None, :, None] * w[None, None, None, :]) * (hx * hy / 4)
+    with np.errstate(over="ignore"):
+        mass = _check_mass(float(wq.sum()))
     # Shape functions N_{a b}(sx, sy) = phi_a(sx) phi_b(sy), a for x, b for y.
     N = np.einsum("ax,by->abyx", phi1, phi1)  # (2, 2, qy, qx)
     Nx = np.einsum("ax,by->abyx", dphi1, phi1) * (2 / hx)
@@ -225,7 +235,6 @@ def weighted_laplacian_spectrum_2d(
     n = (nx + 1) * (ny + 1)
     K = sp.csr_matrix((k_loc.ravel(), (rows, cols)), shape=(n, n))
     M = sp.csr_matrix((m_loc.ravel(), (rows, cols)), shape=(n, n))
-    mass = float(wq.sum())
     xi, vecs = _lowest_modes(K, M, num_modes, mass, (np.pi / max(x1 - x0, y1 - y0)) ** 2)
     big = np.argmax(np.abs(vecs), axis=1)
     vecs = vecs * np.sign(vecs[np.arange(len(xi)), big])[:, None]

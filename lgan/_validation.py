@@ -15,8 +15,6 @@ import numpy as np
 
 def concrete(value) -> np.ndarray | None:
     """The value as a numpy array, or ``None`` if it is a JAX tracer."""
-    if isinstance(value, jax.core.Tracer):
-        return None
     try:
         return np.asarray(value)
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):

@@ -91,6 +91,8 @@ def test_bad_density():
         lgan.weighted_laplacian_spectrum(lambda x: x, (-1.0, 1.0))
     with pytest.raises(ValueError, match="density must be finite on the domain, got inf"):
         lgan.weighted_laplacian_spectrum(lambda x: np.full_like(x, np.inf), (-1.0, 1.0))
+    with pytest.raises(ValueError, match="density must be normalisable on the domain: its integral must be finite and > 0, got inf"):
+        lgan.weighted_laplacian_spectrum(lambda x: np.full_like(x, 1e308), (-10.0, 10.0))
     with pytest.raises(ValueError, match="density must return one value per point"):
         lgan.weighted_laplacian_spectrum(lambda x: 1.0, (-1.0, 1.0))
 
