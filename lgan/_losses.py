@@ -27,7 +27,14 @@ class GANLoss(NamedTuple):
 
 
 class LGANConstants(NamedTuple):
-    """alpha = (phi_1''(0) + phi_2''(0)) / 2 and beta = phi_2'(0) of Theorem 1."""
+    """alpha = phi_1''(0) + phi_2''(0) and beta = phi_2'(0): the constants of the lGAN flow (eq. 6).
+
+    Convention: alpha is the damping coefficient of the flow u_t = -alpha u + ..., which is the
+    one eqs. 6-29 of Khrulkov et al. (2021) use. Their Theorem 1 calls half of it alpha and writes
+    g = alpha <u, u>_mu + ...; the L2(mu) gradient of that g has damping 2 alpha, so with their
+    Theorem 1 reading eq. 6 would be off by a factor of two. With alpha = phi_1''(0) + phi_2''(0)
+    the quadratic part is g = (alpha / 2) <u, u>_mu + beta <grad u, v>_mu and eqs. 6-29 hold as printed.
+    """
 
     alpha: float
     beta: float
@@ -40,8 +47,8 @@ def gan_loss(name: str, *, alpha: float | None = None, beta: float | None = None
     - ``"wgan"``: phi_1(x) = -x, phi_2(x) = x.
     - ``"lsgan"``: phi_1(x) = (x - 1)^2 / 2, phi_2(x) = (x + 1)^2 / 2.
     - ``"parametric"``: phi_1(x) = alpha x^2 / 2 + beta x, phi_2(x) = -beta x, the family of the
-      paper's Section 7, written exactly as there. By Theorem 1 its constants are
-      (alpha / 2, -beta): use :func:`lgan_constants` rather than reading them off the name.
+      paper's Section 7, written exactly as there. Its flow constants (:func:`lgan_constants`)
+      are (alpha, -beta); only |beta| enters the spectrum.
 
     Args:
         name: One of ``"standard"``, ``"wgan"``, ``"lsgan"``, ``"parametric"``.
@@ -74,7 +81,9 @@ def gan_loss(name: str, *, alpha: float | None = None, beta: float | None = None
 
 
 def lgan_constants(loss: GANLoss, *, rtol: float = 1e-9) -> LGANConstants:
-    """alpha = (phi_1''(0) + phi_2''(0)) / 2 and beta = phi_2'(0) by autodiff (Theorem 1).
+    """alpha = phi_1''(0) + phi_2''(0) and beta = phi_2'(0) by autodiff (Theorem 1 and eq. 6).
+
+    See :class:`LGANConstants` for why alpha is the full sum (the damping of the flow).
 
     Checks the theorem's assumptions on the way: phi_1'(0) = -phi_2'(0) != 0 (so D = 0 is the
     optimal discriminator when the generator matches the data) and phi_1''(0) + phi_2''(0) >= 0.
@@ -107,4 +116,4 @@ def lgan_constants(loss: GANLoss, *, rtol: float = 1e-9) -> LGANConstants:
         raise ValueError(
             f"loss {loss.name!r} violates Theorem 1: phi1''(0) + phi2''(0) must be >= 0, got {dd1 + dd2!r}"
         )
-    return LGANConstants(alpha=0.5 * (dd1 + dd2), beta=d2)
+    return LGANConstants(alpha=dd1 + dd2, beta=d2)

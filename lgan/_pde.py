@@ -104,8 +104,8 @@ def lgan_pde_1d(
     Args:
         density: rho, vectorised over numpy arrays, positive on ``domain``.
         domain: (a, b); the natural boundary condition rho v = rho u' = 0 holds at its ends.
-        alpha: Theorem 1's alpha, >= 0.
-        beta: Theorem 1's beta, non-zero.
+        alpha: The damping phi_1''(0) + phi_2''(0) >= 0 (see :class:`lgan.LGANConstants`).
+        beta: phi_2'(0), non-zero.
         gamma: Gradient-penalty weight, >= 0.
         num_elements: Number of elements (>= 4).
 

@@ -34,7 +34,7 @@ def lgan_eigenvalues(
 
     Args:
         xi: Eigenvalues of -Delta_mu, >= 0; any shape, broadcast with the other arguments.
-        alpha: (phi_1''(0) + phi_2''(0)) / 2 >= 0.
+        alpha: The damping phi_1''(0) + phi_2''(0) >= 0 (see :class:`lgan.LGANConstants`).
         beta: phi_2'(0).
         gamma: Gradient-penalty weight >= 0.
 

@@ -5,9 +5,9 @@ import pytest
 
 import lgan
 
-# Closed forms of Theorem 1's constants: alpha = (phi1''(0) + phi2''(0))/2, beta = phi2'(0).
-# standard GAN: phi1 = softplus(-x), phi2 = softplus(x): phi'' (0) = sigmoid'(0) = 1/4, phi2'(0) = 1/2.
-CLOSED_FORMS = {"standard": (0.25, 0.5), "wgan": (0.0, 1.0), "lsgan": (1.0, 1.0)}
+# Closed forms of the flow constants: alpha = phi1''(0) + phi2''(0), beta = phi2'(0).
+# standard GAN: phi1 = softplus(-x), phi2 = softplus(x): phi''(0) = sigmoid'(0) = 1/4 each, phi2'(0) = 1/2.
+CLOSED_FORMS = {"standard": (0.5, 0.5), "wgan": (0.0, 1.0), "lsgan": (2.0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
@@ -19,9 +19,9 @@ def test_constants_match_closed_forms(name):
 
 @pytest.mark.parametrize("a, b", [(0.25, -0.5), (1.0, 2.0), (0.0, -1.0)])
 def test_parametric_family_constants(a, b):
-    # phi1 = a x^2/2 + b x, phi2 = -b x  =>  alpha = a/2, beta = -b.
+    # phi1 = a x^2/2 + b x, phi2 = -b x  =>  alpha = a, beta = -b.
     alpha, beta = lgan.lgan_constants(lgan.gan_loss("parametric", alpha=a, beta=b))
-    assert alpha == pytest.approx(a / 2, abs=1e-12)
+    assert alpha == pytest.approx(a, abs=1e-12)
     assert beta == pytest.approx(-b, abs=1e-12)
 
 
