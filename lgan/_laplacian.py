@@ -38,7 +38,7 @@ class WeightedLaplacianSpectrum(NamedTuple):
 
     @property
     def xi_min(self) -> float:
-        """The Poincare constant: the smallest non-zero eigenvalue."""
+        """The smallest non-zero eigenvalue, i.e. the Poincare constant."""
         return float(self.xi[0])
 
 
@@ -307,7 +307,7 @@ def two_gaussian_mixture(separation: float, std: float = 1.0) -> GaussianMixture
 
 
 def poincare_constant(density: Density1D, domain: tuple[float, float], **kwargs) -> float:
-    """xi_min = min over w with E_mu w = 0 of E_mu |w'|^2 / E_mu w^2 (eqs. 15 and 30), computed exactly.
+    """xi_min = min over w with E_mu w = 0 of E_mu (w')^2 / E_mu w^2 (eqs. 15 and 30), computed exactly.
 
     Args:
         density: rho on R, vectorised.

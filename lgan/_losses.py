@@ -48,7 +48,7 @@ def gan_loss(name: str, *, alpha: float | None = None, beta: float | None = None
     - ``"lsgan"``: phi_1(x) = (x - 1)^2 / 2, phi_2(x) = (x + 1)^2 / 2.
     - ``"parametric"``: phi_1(x) = alpha x^2 / 2 + beta x, phi_2(x) = -beta x, the family of the
       paper's Section 7, written exactly as there. Its flow constants (:func:`lgan_constants`)
-      are (alpha, -beta); only |beta| enters the spectrum.
+      are (alpha, -beta); only abs(beta) enters the spectrum.
 
     Args:
         name: One of ``"standard"``, ``"wgan"``, ``"lsgan"``, ``"parametric"``.

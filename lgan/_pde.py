@@ -40,8 +40,9 @@ class LinearizedGANPDE1D(eqx.Module):
         gradient: G, with (G u)_e = u' on element e, shape (n - 1, n).
         element_mass: m_e = int_e rho, shape (n - 1,); v has one value per element.
         operator: L, shape (2n - 1, 2n - 1), acting on the stacked state (u, v).
-        alpha, beta, gamma: The lGAN constants and the penalty weight (0-d arrays, so that a new
-            value does not recompile the solve).
+        alpha: The damping (a 0-d array, so that a new value does not recompile the solve).
+        beta: The coupling phi_2'(0) (0-d array).
+        gamma: The penalty weight (0-d array).
     """
 
     nodes: Float[Array, " n"]
@@ -56,7 +57,7 @@ class LinearizedGANPDE1D(eqx.Module):
 
     @property
     def num_nodes(self) -> int:
-        """n: the number of P1 unknowns for u."""
+        """The number n of P1 unknowns for u."""
         return self.nodes.shape[0]
 
     @property
@@ -182,7 +183,8 @@ def solve_lgan_pde(
         t1: Final time, > 0.
         num_saves: Number of equally spaced save times (>= 2).
         solver: ``"tsit5"``, ``"dopri5"`` or ``"kvaerno5"`` (implicit, for large gamma).
-        rtol, atol: Error-control tolerances (> 0).
+        rtol: Relative tolerance of the error control (> 0).
+        atol: Absolute tolerance of the error control (> 0).
         max_steps: Step budget of the solver.
 
     Returns:

@@ -28,8 +28,8 @@ def lgan_eigenvalues(
 ) -> Complex[Array, "... 2"]:
     """Roots of lambda^2 + (alpha + gamma xi) lambda + beta^2 xi = 0 (eq. 16; with penalty, eq. 22).
 
-    Each non-zero eigenvalue xi of -Delta_mu gives the pair (lambda_+, lambda_-) of the lGAN
-    operator. The roots are computed without cancellation (lambda_+ = beta^2 xi / lambda_-),
+    Each non-zero eigenvalue xi of -Delta_mu gives the pair (lambda_plus, lambda_minus) of the lGAN
+    operator. The roots are computed without cancellation (lambda_plus = beta^2 xi / lambda_minus),
     so the slow root stays accurate for large xi.
 
     Args:
@@ -40,7 +40,7 @@ def lgan_eigenvalues(
 
     Returns:
         Complex array of shape ``broadcast(xi, alpha, beta, gamma).shape + (2,)``:
-        ``[..., 0]`` is lambda_+ (the larger real part), ``[..., 1]`` is lambda_-.
+        ``[..., 0]`` is lambda_plus (the larger real part), ``[..., 1]`` is lambda_minus.
     """
     check_nonnegative("xi", xi)
     _check_abg(alpha, beta, gamma)
@@ -65,11 +65,13 @@ def _roots(xi, alpha, beta, gamma):
 def spectral_abscissa(
     xi: Float[ArrayLike, " k"], alpha: RealScalarLike, beta: RealScalarLike, gamma: RealScalarLike = 0.0
 ) -> float:
-    """max_i Re lambda_+(xi_i): the slowest decay rate over a finite set of modes (Theorem 4).
+    """max_i Re lambda_plus(xi_i): the slowest decay rate over a finite set of modes (Theorem 4).
 
     Args:
         xi: The non-zero eigenvalues of -Delta_mu that are present (e.g. a truncated spectrum).
-        alpha, beta, gamma: As in :func:`lgan_eigenvalues`.
+        alpha: The damping, as in :func:`lgan_eigenvalues`.
+        beta: The coupling, as in :func:`lgan_eigenvalues`.
+        gamma: The penalty weight, as in :func:`lgan_eigenvalues`.
 
     Returns:
         The largest real part, a float (negative means every mode decays).
@@ -85,18 +87,20 @@ def spectral_abscissa(
 def slowest_rate(
     xi_min: RealScalarLike, alpha: RealScalarLike, beta: RealScalarLike, gamma: RealScalarLike = 0.0
 ) -> float:
-    """eta = sup_{xi >= xi_min} Re lambda_+(xi): the decay rate of the slowest mode (Theorem 4).
+    """eta = sup_{xi >= xi_min} Re lambda_plus(xi): the decay rate of the slowest mode (Theorem 4).
 
     For gamma = 0 this is Theorem 4's eta = Re(-alpha + sqrt(alpha^2 - 4 beta^2 xi_min)) / 2,
     attained at xi_min. With a penalty (gamma > 0) the slow root tends to -beta^2 / gamma as
     xi -> infinity, and that limit can be slower than the xi_min mode. On [xi_min, inf) the
-    real part of lambda_+ is monotone between the points where the discriminant
+    real part of lambda_plus is monotone between the points where the discriminant
     (alpha + gamma xi)^2 - 4 beta^2 xi vanishes, so the supremum is the largest of its values
     at xi_min, at those points, and at infinity.
 
     Args:
         xi_min: The smallest non-zero eigenvalue of -Delta_mu (the Poincare constant), > 0.
-        alpha, beta, gamma: As in :func:`lgan_eigenvalues`.
+        alpha: The damping, as in :func:`lgan_eigenvalues`.
+        beta: The coupling, as in :func:`lgan_eigenvalues`.
+        gamma: The penalty weight, as in :func:`lgan_eigenvalues`.
 
     Returns:
         eta as a float (<= 0).
@@ -121,26 +125,26 @@ class OptimalParameters(NamedTuple):
     alpha: float
     gamma: float
     rate_at_xi_min: float
-    """Re lambda_+(xi_min) = -|beta| sqrt(xi_min): the fastest the xi_min mode can decay."""
+    """Re lambda_plus(xi_min), at best -abs(beta) sqrt(xi_min), the fastest the xi_min mode can decay."""
     rate: float
-    """eta over the whole spectrum xi >= xi_min (:func:`slowest_rate`)."""
+    """The rate eta over the whole spectrum xi >= xi_min (see :func:`slowest_rate`)."""
 
 
 def optimal_parameters(
     beta: RealScalarLike, xi_min: RealScalarLike, gamma: RealScalarLike | None = None
 ) -> OptimalParameters:
-    """alpha + gamma xi_min = 2 |beta| sqrt(xi_min), |beta|/sqrt(xi_min) <= gamma <= 2|beta|/sqrt(xi_min) (eq. 25).
+    """alpha + gamma xi_min = 2 abs(beta) sqrt(xi_min), abs(beta)/sqrt(xi_min) <= gamma <= 2abs(beta)/sqrt(xi_min) (eq. 25).
 
     Every point of this segment makes the xi_min mode critically damped, decaying at the best
-    possible rate -|beta| sqrt(xi_min) with real eigenvalues. Over the whole spectrum the points
-    differ: with gamma = c |beta| / sqrt(xi_min) the high modes decay at -|beta| sqrt(xi_min) / c,
+    possible rate -abs(beta) sqrt(xi_min) with real eigenvalues. Over the whole spectrum the points
+    differ: with gamma = c abs(beta) / sqrt(xi_min) the high modes decay at -abs(beta) sqrt(xi_min) / c,
     so the lower end c = 1 (the default) is the only point where every mode decays at the
     optimal rate.
 
     Args:
         beta: phi_2'(0), non-zero.
         xi_min: The Poincare constant, > 0.
-        gamma: A penalty weight in the range of eq. 25; default |beta| / sqrt(xi_min).
+        gamma: A penalty weight in the range of eq. 25; default abs(beta) / sqrt(xi_min).
 
     Returns:
         :class:`OptimalParameters`.
@@ -157,7 +161,7 @@ def optimal_parameters(
     gamma = float(gamma)
     if not (lo * (1 - 1e-12) <= gamma <= hi * (1 + 1e-12)):
         raise ValueError(
-            f"gamma must lie in [|beta|/sqrt(xi_min), 2|beta|/sqrt(xi_min)] = [{lo:.6g}, {hi:.6g}] (eq. 25), got {gamma!r}"
+            f"gamma must lie in [abs(beta)/sqrt(xi_min), 2abs(beta)/sqrt(xi_min)] = [{lo:.6g}, {hi:.6g}] (eq. 25), got {gamma!r}"
         )
     alpha = max(2 * b * math.sqrt(s) - gamma * s, 0.0)
     return OptimalParameters(
@@ -169,7 +173,7 @@ def optimal_parameters(
 
 
 def euler_growth_factor(eigenvalues: Complex[ArrayLike, "..."], step: RealScalarLike) -> Float[Array, "..."]:
-    """|1 + tau lambda|: the factor by which one explicit Euler step scales a mode (eq. 28).
+    """abs(1 + tau lambda): the factor by which one explicit Euler step scales a mode (eq. 28).
 
     For lambda = -alpha/2 + i sqrt(4 beta^2 xi - alpha^2)/2 its square is
     (1 - tau alpha / 2)^2 + tau^2 (4 beta^2 xi - alpha^2) / 4 (eq. 29, whose printed form omits the 1/4).
@@ -179,7 +183,7 @@ def euler_growth_factor(eigenvalues: Complex[ArrayLike, "..."], step: RealScalar
         step: The step tau > 0.
 
     Returns:
-        |1 + tau lambda|, same shape as ``eigenvalues``.
+        abs(1 + tau lambda), same shape as ``eigenvalues``.
     """
     check_positive("step", step)
     return jnp.abs(1.0 + step * jnp.asarray(eigenvalues))
@@ -209,7 +213,7 @@ def stability_function(scheme: str, z: Complex[ArrayLike, "..."]) -> Complex[Arr
 
 
 def _largest_stable_step_one(p: int, lam: complex) -> float:
-    """Largest tau with |R(s lambda)| <= 1 for all 0 <= s <= tau, from the roots of |R|^2 - 1."""
+    """Largest tau with abs(R(s lambda)) <= 1 for all 0 <= s <= tau, from the roots of abs(R)^2 - 1."""
     if lam == 0:
         return math.inf
     c = [1.0 / math.factorial(j) for j in range(p + 1)]
@@ -218,7 +222,7 @@ def _largest_stable_step_one(p: int, lam: complex) -> float:
         for k in range(p + 1):
             coeffs[j + k] += c[j] * c[k] * (lam**j * np.conj(lam) ** k).real
     coeffs[0] -= 1.0
-    poly = coeffs[1:][::-1]  # (|R|^2 - 1) / tau, highest power first
+    poly = coeffs[1:][::-1]  # (abs(R)^2 - 1) / tau, highest power first
     roots = np.roots(np.trim_zeros(poly, "f"))
     scale = 1.0 / abs(lam)
     pos = sorted(r.real for r in roots if abs(r.imag) <= 1e-7 * scale and r.real > 1e-12 * scale)
@@ -233,7 +237,7 @@ def _largest_stable_step_one(p: int, lam: complex) -> float:
 
 
 def largest_stable_step(scheme: str, eigenvalues: Complex[ArrayLike, " k"]) -> float:
-    """sup {tau : |R(s lambda)| <= 1 for all 0 <= s <= tau and every lambda}.
+    """sup {tau : abs(R(s lambda)) <= 1 for all 0 <= s <= tau and every lambda}.
 
     The step below which the scheme damps (or preserves) every given mode. An eigenvalue with
     positive real part, or one on the imaginary axis for Euler or Heun, gives 0; lambda = 0
