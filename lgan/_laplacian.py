@@ -148,7 +148,7 @@ def weighted_laplacian_spectrum(
     Finite elements of the given degree on a uniform mesh; eigenvalue errors fall as h^(2 degree).
     For a density on the whole line pick ``domain`` wide enough that rho is negligible at its
     ends (for a Gaussian, 10 standard deviations either side is plenty for the lowest modes; the
-    k-th eigenfunction reaches out to about sqrt(k) standard deviations, so high modes need more).
+    k-th mode lives out to about 2 sqrt(k) standard deviations, so high modes need a wider domain).
 
     Args:
         density: rho (need not be normalised), vectorised over numpy arrays.
