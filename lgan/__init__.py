@@ -28,6 +28,72 @@ from ._spectrum import slowest_rate as slowest_rate
 from ._spectrum import spectral_abscissa as spectral_abscissa
 from ._spectrum import stability_function as stability_function
 from ._spectrum import step_matrix as step_matrix
+from ._solvers import RK4 as RK4
+from ._solvers import SOLVER_NAMES as SOLVER_NAMES
+from ._solvers import solver_by_name as solver_by_name
+from ._game import SIMULATE_SCHEMES as SIMULATE_SCHEMES
+from ._game import Game as Game
+from ._game import Trajectory as Trajectory
+from ._game import simulate as simulate
+from ._toy_games import dirac_gan as dirac_gan
+from ._toy_games import dirac_gan_critical_gamma as dirac_gan_critical_gamma
+from ._toy_games import dirac_gan_eigenvalues as dirac_gan_eigenvalues
+from ._toy_games import kim_lemma2_game as kim_lemma2_game
+from ._toy_games import kim_lemma3_game as kim_lemma3_game
+from ._toy_games import lemma1_basin_radius as lemma1_basin_radius
+from ._toy_games import lemma2_eigenvalues as lemma2_eigenvalues
+from ._toy_games import lemma2_equilibria as lemma2_equilibria
+from ._toy_games import lemma2_invariant as lemma2_invariant
+from ._toy_games import lemma2_second_moment as lemma2_second_moment
+from ._toy_games import lemma3_invariant as lemma3_invariant
+from ._toy_games import lemma3_limit as lemma3_limit
+from ._toy_games import lemma3_nullcline as lemma3_nullcline
+from ._toy_games import qin_eigenvalues as qin_eigenvalues
+from ._toy_games import qin_euler_growth as qin_euler_growth
+from ._toy_games import qin_rotational_game as qin_rotational_game
+from ._toy_games import qin_solution as qin_solution
+from ._toy_games import turinici_game as turinici_game
+from ._toy_games import turinici_invariant as turinici_invariant
+from ._toy_games import turinici_simultaneous_factor as turinici_simultaneous_factor
+from ._toy_games import turinici_solution as turinici_solution
+from ._convergence import EmpiricalOrder as EmpiricalOrder
+from ._convergence import StepHalvingResult as StepHalvingResult
+from ._convergence import empirical_order as empirical_order
+from ._convergence import step_halving_test as step_halving_test
+from ._augment import AUGMENTATION_NAMES as AUGMENTATION_NAMES
+from ._augment import augment as augment
+from ._augment import make_augmentation as make_augmentation
+from ._datasets import instance_selection as instance_selection
+from ._datasets import load_builtin as load_builtin
+from ._datasets import load_cifar10 as load_cifar10
+from ._datasets import load_digits_images as load_digits_images
+from ._networks import SpectralNormConvNet as SpectralNormConvNet
+from ._networks import SpectralNormMLP as SpectralNormMLP
+from ._poincare import GaussianRing2D as GaussianRing2D
+from ._poincare import PoincareEstimate as PoincareEstimate
+from ._poincare import estimate_poincare_constant as estimate_poincare_constant
+from ._poincare import gaussian_ring_2d as gaussian_ring_2d
+from ._poincare import rayleigh_quotient as rayleigh_quotient
+# GAN flows
+from ._gan_flow import ADAM_METHODS as ADAM_METHODS
+from ._gan_flow import GENERATOR_LOSSES as GENERATOR_LOSSES
+from ._gan_flow import SWEEP_METHODS as SWEEP_METHODS
+from ._gan_flow import GANFlow as GANFlow
+from ._gan_flow import GANFlowResult as GANFlowResult
+from ._gan_flow import GANState as GANState
+from ._gan_flow import Minibatch as Minibatch
+from ._gan_flow import draw_minibatch as draw_minibatch
+from ._gan_flow import gan_flow as gan_flow
+from ._gan_flow import mlp_gan as mlp_gan
+from ._gan_flow import solve_gan_flow as solve_gan_flow
+from ._gan_flow import sweep as sweep
+from ._gan_flow import train_with_adam as train_with_adam
+from ._regularisers import PENALTY_FORMS as PENALTY_FORMS
+from ._regularisers import PENALTY_MEASURES as PENALTY_MEASURES
+from ._regularisers import clip_weights as clip_weights
+from ._regularisers import generator_gradient_penalty as generator_gradient_penalty
+from ._regularisers import gradient_penalty as gradient_penalty
+from ._regularisers import penalty_samples as penalty_samples
 
 __version__ = "0.1.0"
 
@@ -60,4 +126,70 @@ __all__ = [
     "spectral_abscissa",
     "stability_function",
     "step_matrix",
+    "RK4",
+    "SOLVER_NAMES",
+    "solver_by_name",
+    "SIMULATE_SCHEMES",
+    "Game",
+    "Trajectory",
+    "simulate",
+    "dirac_gan",
+    "dirac_gan_critical_gamma",
+    "dirac_gan_eigenvalues",
+    "kim_lemma2_game",
+    "kim_lemma3_game",
+    "lemma1_basin_radius",
+    "lemma2_eigenvalues",
+    "lemma2_equilibria",
+    "lemma2_invariant",
+    "lemma2_second_moment",
+    "lemma3_invariant",
+    "lemma3_limit",
+    "lemma3_nullcline",
+    "qin_eigenvalues",
+    "qin_euler_growth",
+    "qin_rotational_game",
+    "qin_solution",
+    "turinici_game",
+    "turinici_invariant",
+    "turinici_simultaneous_factor",
+    "turinici_solution",
+    "EmpiricalOrder",
+    "StepHalvingResult",
+    "empirical_order",
+    "step_halving_test",
+    "AUGMENTATION_NAMES",
+    "augment",
+    "make_augmentation",
+    "instance_selection",
+    "load_builtin",
+    "load_cifar10",
+    "load_digits_images",
+    "SpectralNormConvNet",
+    "SpectralNormMLP",
+    "GaussianRing2D",
+    "PoincareEstimate",
+    "estimate_poincare_constant",
+    "gaussian_ring_2d",
+    "rayleigh_quotient",
+    # GAN flows
+    "ADAM_METHODS",
+    "GENERATOR_LOSSES",
+    "SWEEP_METHODS",
+    "GANFlow",
+    "GANFlowResult",
+    "GANState",
+    "Minibatch",
+    "draw_minibatch",
+    "gan_flow",
+    "mlp_gan",
+    "solve_gan_flow",
+    "sweep",
+    "train_with_adam",
+    "PENALTY_FORMS",
+    "PENALTY_MEASURES",
+    "clip_weights",
+    "generator_gradient_penalty",
+    "gradient_penalty",
+    "penalty_samples",
 ]

@@ -1,0 +1,132 @@
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import lgan
+
+
+@pytest.fixture
+def images():
+    # Smooth-ish images in [0, 1], float32 as an image pipeline would give.
+    return jax.random.uniform(jax.random.key(3), (6, 3, 12, 10), dtype=jnp.float32)
+
+
+@pytest.mark.parametrize("name", lgan.AUGMENTATION_NAMES)
+def test_strength_zero_is_identity(name, images, key):
+    out = lgan.augment(name, images, 0.0, key=key)
+    assert out.shape == images.shape and out.dtype == images.dtype
+    assert float(jnp.max(jnp.abs(out - images))) <= 1e-6
+
+
+@pytest.mark.parametrize("name", lgan.AUGMENTATION_NAMES)
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_shape_dtype_range_and_change(name, dtype, images, key):
+    x = images.astype(dtype)
+    out = lgan.augment(name, x, 0.8, key=key)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    assert float(jnp.max(jnp.abs(out - x))) > 1e-3  # it does something
+    # Deterministic in the key, different for another key.
+    assert jnp.array_equal(out, lgan.augment(name, x, 0.8, key=key))
+    assert not jnp.array_equal(out, lgan.augment(name, x, 0.8, key=jax.random.key(7)))
+
+
+def test_strength_drawn_per_image(images, key):
+    # Brightness adds one offset per image; the offsets differ between images and lie in [-s, s].
+    x = jnp.full((200, 1, 4, 4), 0.5)
+    out = lgan.augment("brightness", x, 0.3, key=key)
+    offsets = np.asarray(out[:, 0, 0, 0] - 0.5)
+    assert np.allclose(np.asarray(out - 0.5), offsets[:, None, None, None], atol=1e-7)
+    assert np.all(np.abs(offsets) <= 0.3 + 1e-7)
+    assert np.std(offsets) > 0.1 and np.abs(offsets).max() > 0.25
+    assert np.mean(offsets > 0) == pytest.approx(0.5, abs=0.15)
+
+
+def test_translation_shifts_whole_pixels_with_zero_padding(key):
+    x = jax.random.uniform(key, (50, 1, 8, 8), minval=0.1, maxval=1.0)
+    out = np.asarray(lgan.augment("translation", x, 0.5, key=jax.random.key(1)))
+    xs = np.asarray(x)
+    for img, orig in zip(out[:, 0], xs[:, 0]):
+        matches = [
+            (dy, dx)
+            for dy in range(-4, 5)
+            for dx in range(-4, 5)
+            if np.allclose(img, _shift(orig, dy, dx), atol=1e-6)
+        ]
+        assert matches, "each output is a whole-pixel shift of its input, zero padded"
+    assert np.mean(out == 0) > 0.05  # some zero padding appeared
+
+
+def _shift(a, dy, dx):
+    out = np.zeros_like(a)
+    h, w = a.shape
+    target = (slice(max(dy, 0), h + min(dy, 0)), slice(max(dx, 0), w + min(dx, 0)))
+    out[target] = a[max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)]
+    return out
+
+
+def test_zoom_in_keeps_centre_zoom_out_pads(key):
+    x = jnp.ones((20, 1, 9, 9))
+    zin = lgan.augment("zoom_in", x, 1.0, key=key)
+    assert np.allclose(np.asarray(zin), 1.0, atol=1e-6)  # cropping a constant image stays constant
+    zout = np.asarray(lgan.augment("zoom_out", x, 1.0, key=key))
+    assert np.allclose(zout[:, :, 4, 4], 1.0)  # centre fixed
+    assert np.mean(zout[:, :, 0, 0] < 1.0) > 0.5  # corners padded with zeros
+
+
+def test_cutout_sets_a_square_to_zero(key):
+    x = jnp.ones((40, 2, 16, 16))
+    out = np.asarray(lgan.augment("cutout", x, 0.5, key=key))
+    assert set(np.unique(out)) <= {0.0, 1.0}
+    zeros = (out[:, 0] == 0).sum(axis=(1, 2))
+    assert np.all(out[:, 0] == out[:, 1])  # same square in every channel
+    assert zeros.max() <= 8 * 8 and zeros.max() > 0
+
+
+def test_saturation_contrast_preserve_gray_and_mean(key):
+    gray = jnp.tile(jax.random.uniform(key, (5, 1, 6, 6), minval=0.3, maxval=0.7), (1, 3, 1, 1))
+    sat = lgan.augment("saturation", gray, 1.0, key=key)
+    assert np.allclose(np.asarray(sat), np.asarray(gray), atol=1e-6)  # a gray image has no saturation
+    x = jax.random.uniform(key, (5, 1, 6, 6), minval=0.3, maxval=0.7)
+    con = lgan.augment("contrast", x, 0.2, key=key)  # small enough that nothing is clipped
+    assert np.allclose(np.asarray(con.mean(axis=(1, 2, 3))), np.asarray(x.mean(axis=(1, 2, 3))), atol=1e-6)
+
+
+def test_make_augmentation_matches_augment_and_jits(images, key):
+    aug = lgan.make_augmentation("zoom_in", 0.4)
+    assert jnp.array_equal(aug(key, images), lgan.augment("zoom_in", images, 0.4, key=key))
+
+    @eqx.filter_jit
+    @eqx.debug.assert_max_traces(max_traces=1)
+    def apply(aug, k, x):
+        return aug(k, x)
+
+    a = apply(aug, key, images)
+    b = apply(lgan.make_augmentation("zoom_in", 0.9), key, images)  # a new strength: no retrace
+    assert a.shape == b.shape and not jnp.array_equal(a, b)
+    # Under jit with a traced strength, augment itself works too.
+    out = jax.jit(lambda s: lgan.augment("cutout", images, s, key=key))(0.3)
+    assert out.shape == images.shape
+
+
+def test_errors_before_compute(images, key):
+    with pytest.raises(ValueError, match="name must be one of"):
+        lgan.augment("rotate", images, 0.1, key=key)
+    with pytest.raises(ValueError, match="name must be one of"):
+        lgan.make_augmentation("rotate", 0.1)
+    with pytest.raises(ValueError, match=r"strength of 'cutout' must lie in \[0, 1\]"):
+        lgan.augment("cutout", images, 1.5, key=key)
+    with pytest.raises(ValueError, match="strength of 'zoom_in' must lie"):
+        lgan.make_augmentation("zoom_in", -0.1)
+    with pytest.raises(ValueError, match="strength must be finite"):
+        lgan.make_augmentation("zoom_in", float("nan"))
+    with pytest.raises(ValueError, match="images must have rank 4"):
+        lgan.augment("cutout", images[0], 0.1, key=key)
+    with pytest.raises(ValueError, match="images must have rank 4"):
+        lgan.make_augmentation("cutout", 0.1)(key, images[0])
+    with pytest.raises(ValueError, match="images must be floating point"):
+        lgan.augment("cutout", (images * 255).astype(jnp.uint8), 0.1, key=key)
+    with pytest.raises(ValueError, match=r"images must have values in \[0, 1\]"):
+        lgan.augment("cutout", images * 2, 0.1, key=key)
