@@ -35,6 +35,7 @@ from ._game import SIMULATE_SCHEMES as SIMULATE_SCHEMES
 from ._game import Game as Game
 from ._game import Trajectory as Trajectory
 from ._game import simulate as simulate
+from ._toy_games import LEMMA2_PENALTIES as LEMMA2_PENALTIES
 from ._toy_games import dirac_gan as dirac_gan
 from ._toy_games import dirac_gan_critical_gamma as dirac_gan_critical_gamma
 from ._toy_games import dirac_gan_eigenvalues as dirac_gan_eigenvalues
@@ -94,6 +95,17 @@ from ._regularisers import clip_weights as clip_weights
 from ._regularisers import generator_gradient_penalty as generator_gradient_penalty
 from ._regularisers import gradient_penalty as gradient_penalty
 from ._regularisers import penalty_samples as penalty_samples
+# GAN-flow data and metrics
+from ._toy_data import GaussianMixture2D as GaussianMixture2D
+from ._toy_data import augmented_mixture as augmented_mixture
+from ._toy_data import grid_of_gaussians as grid_of_gaussians
+from ._toy_data import ring_of_gaussians as ring_of_gaussians
+from ._toy_data import sample_augmented_mixture as sample_augmented_mixture
+from ._toy_data import sample_swiss_roll as sample_swiss_roll
+from ._toy_data import sample_two_gaussian_mixture as sample_two_gaussian_mixture
+from ._metrics import frechet_distance as frechet_distance
+from ._metrics import gaussian_frechet_distance as gaussian_frechet_distance
+from ._metrics import mode_coverage as mode_coverage
 
 __version__ = "0.1.0"
 
@@ -133,6 +145,7 @@ __all__ = [
     "Game",
     "Trajectory",
     "simulate",
+    "LEMMA2_PENALTIES",
     "dirac_gan",
     "dirac_gan_critical_gamma",
     "dirac_gan_eigenvalues",
@@ -192,4 +205,15 @@ __all__ = [
     "generator_gradient_penalty",
     "gradient_penalty",
     "penalty_samples",
+    # GAN-flow data and metrics
+    "GaussianMixture2D",
+    "augmented_mixture",
+    "grid_of_gaussians",
+    "ring_of_gaussians",
+    "sample_augmented_mixture",
+    "sample_swiss_roll",
+    "sample_two_gaussian_mixture",
+    "frechet_distance",
+    "gaussian_frechet_distance",
+    "mode_coverage",
 ]

@@ -138,6 +138,9 @@ def _cmd_xi(args) -> int:
 
 
 def _cmd_advise(args) -> int:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # print the rates to all six digits shown
     from ._spectrum import optimal_parameters
 
     if not (math.isfinite(args.xi) and args.xi > 0):

@@ -406,13 +406,13 @@ def lemma3_limit(psi0: RealScalarLike, theta0: RealScalarLike, rho: RealScalarLi
     psi0, theta0, rho = float(psi0), float(theta0), float(rho)
     if theta0 == 0:
         return psi0
+    edge = -3.0 / (4.0 * rho) if rho > 0 else -np.inf
+    if psi0 == edge:  # on the nullcline G has its pole: the trajectory runs straight down to (edge, 0)
+        return edge
     level = float(_lemma3_g(psi0, rho)) + theta0**2 / 2
     f = lambda p: float(_lemma3_g(p, rho)) - level  # noqa: E731
     if rho == 0:
         return -np.sqrt(level)
-    edge = -3.0 / (4.0 * rho)
-    if psi0 == edge:
-        return edge
     span = abs(edge)
     if psi0 > edge:  # G decreases on (edge, 0) from +inf to 0 < level
         lo, hi = edge + span * 1e-15, 0.0

@@ -88,3 +88,14 @@ def test_docstring_renders_cleanly(qualname, kind, doc):
     if kind in ("property", "attribute"):
         types = [line for line in rst.splitlines() if line.startswith(":type:")]
         assert not types, f"{qualname}: property docstring starts like 'type: ...'; rephrase: {types}"
+
+
+def test_api_page_is_current():
+    """book/api.md lists every public name once: regenerate it with `python tools/api_page.py`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "tools/api_page.py", "--check"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,3 +1,4 @@
+import math
 import os
 import re
 import subprocess
@@ -219,6 +220,8 @@ def _run(*args, timeout=120):
 def test_subprocess_advise_and_errors(tmp_path):
     result = _run("advise", "--xi", "0.5", "--beta", "1")
     assert result.returncode == 0 and "alpha = 0.707107" in result.stdout
+    result = _run("advise", "--xi", "0.2616", "--beta", "1")  # rate -sqrt(xi) to all printed digits
+    assert result.returncode == 0 and f"= {-math.sqrt(0.2616):.6g}" in result.stdout, result.stdout
     result = _run("xi", str(tmp_path / "nope.npy"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"lgan: error: DATA file not found: {str(tmp_path / 'nope.npy')!r}"]

@@ -1,0 +1,894 @@
+"""The GAN flow: a discriminator and a generator following the simultaneous-gradient vector field.
+
+State. A :class:`GANState` holds a discriminator D: R^d -> R and a generator G: R^k -> R^d
+(Equinox modules; :func:`mlp_gan` builds MLPs). Writing theta for D's parameters and phi for G's,
+the flow is (Qin et al. 2020, eq. 4)
+
+    theta' = -grad_theta [ l_D(theta, phi) + regularisers ],    phi' = -grad_phi l_G(theta, phi),
+
+with l_D = E_mu phi_1(D(x)) + E_z phi_2(D(G(z))) (Khrulkov et al. 2021, eq. 2) and either the
+minimax generator loss l_G = -E_z phi_2(D(G(z))) or the non-saturating one
+l_G = E_z phi_1(D(G(z))) (for the standard GAN, -E_z log sigmoid(D(G(z))); Qin et al. 2020,
+Section 2). It is integrated at a fixed step by Euler, Heun or the classical RK4 (:class:`lgan.RK4`),
+one Diffrax ``solver.step`` per step inside a ``jax.lax.scan`` (or, with ``unroll_stages=True``,
+the same Butcher tableau with its stages unrolled: Diffrax loops over the stages, which on CPU
+costs about 1.5x per RK4 step; see benchmarks/gan_flow.py).
+
+Minibatch rule: one minibatch per step, shared by all the stages of that step, drawn from the key
+``jax.random.fold_in(key, k)`` at step k. Between t_k and t_k + h the solver then integrates one
+fixed, deterministic vector field v_k (the field of the step's empirical measures), so an RK4 step
+is a genuine RK4 step of v_k and keeps its order in h. Fresh noise at each stage would make the
+stages estimates of different fields, and the stage weights would no longer cancel the error terms
+(the scheme degrades to a first-order stochastic one). Folding in k makes the batch of step k a
+function of (key, k) only: Euler, Heun, RK4 and Adam at the same key see the same batches (paired
+comparisons), and the batches do not depend on ``save_every`` or on a divergence earlier in the
+run. With ``batch_size=None`` the batch is the whole data set and a latent sample drawn once, so
+the flow is a deterministic ODE (used to test the order of the solvers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, PyTree, Scalar
+
+from ._losses import LOSS_NAMES, gan_loss
+from ._regularisers import (
+    PENALTY_FORMS,
+    PENALTY_MEASURES,
+    clip_weights,
+    generator_gradient_penalty,
+    gradient_penalty,
+    penalty_samples,
+)
+from ._solvers import SOLVER_NAMES, solver_by_name
+from ._validation import check_choice, check_finite, check_int_at_least, check_nonnegative, check_positive
+
+GENERATOR_LOSSES = ("minimax", "non_saturating")
+ADAM_METHODS = ("adam_simultaneous", "adam_alternating")
+SWEEP_METHODS = SOLVER_NAMES + ADAM_METHODS
+SWEEP_HYPERPARAMETERS = ("alpha", "beta", "gamma", "lam", "clip")
+BUILTIN_METRICS = ("loss_d", "loss_g", "disc_sq_norm", "norm")
+
+MetricFn = Callable[["GANState", Float[Array, "n d"], Float[Array, "n k"]], dict]
+
+
+class GANState(eqx.Module):
+    """A discriminator D: R^d -> R and a generator G: R^k -> R^d, the state of the GAN flow.
+
+    Attributes:
+        discriminator: D, called on one sample x of shape (d,), returning a scalar.
+        generator: G, called on one latent z of shape (k,), returning a sample of shape (d,).
+        latent_dim: k, the dimension of the latent variable z ~ N(0, I_k).
+    """
+
+    discriminator: Callable[[Float[Array, " d"]], Scalar]
+    generator: Callable[[Float[Array, " k"]], Float[Array, " d"]]
+    latent_dim: int = eqx.field(static=True)
+
+    @property
+    def data_dim(self) -> int:
+        """The dimension d of the samples the generator produces."""
+        out = jax.eval_shape(self.generator, jax.ShapeDtypeStruct((self.latent_dim,), jnp.result_type(float)))
+        return int(out.shape[0]) if out.ndim == 1 else -1
+
+
+def mlp_gan(
+    data_dim: int,
+    latent_dim: int = 2,
+    width: int = 32,
+    depth: int = 2,
+    *,
+    activation: Callable[[Array], Array] = jax.nn.silu,
+    key: PRNGKeyArray,
+) -> GANState:
+    """A :class:`GANState` of two MLPs: D: R^d -> R and G: R^k -> R^d, each with ``depth`` hidden layers.
+
+    The default activation is the smooth SiLU: the gradient penalty differentiates D with respect
+    to its input and then the flow differentiates that again, and the order tests need a smooth
+    field. Qin et al. (2020, Section 5.1) use ReLU MLPs with 25 units; pass
+    ``activation=jax.nn.relu`` for that.
+
+    Args:
+        data_dim: d >= 1 (1 and 2 for the toy data sets).
+        latent_dim: k >= 1.
+        width: Units per hidden layer (>= 1).
+        depth: Number of hidden layers (>= 1).
+        activation: Elementwise activation of both networks.
+        key: PRNG key for the weights.
+
+    Returns:
+        :class:`GANState`.
+    """
+    for name, value in (("data_dim", data_dim), ("latent_dim", latent_dim), ("width", width), ("depth", depth)):
+        check_int_at_least(name, value, 1)
+    kd, kg = jax.random.split(key)
+    disc = eqx.nn.MLP(data_dim, "scalar", width, depth, activation=activation, key=kd)
+    gen = eqx.nn.MLP(latent_dim, data_dim, width, depth, activation=activation, key=kg)
+    return GANState(disc, gen, latent_dim)
+
+
+class Minibatch(NamedTuple):
+    """The random inputs of one step: data x, latents z and uniforms u for the penalty measure.
+
+    Attributes:
+        x: Data samples, shape (b, d).
+        z: Latent samples z ~ N(0, I_k), shape (b, k).
+        u: Uniform draws in [0, 1], shape (b,), for the interpolating penalty measures.
+    """
+
+    x: Float[Array, "b d"]
+    z: Float[Array, "b k"]
+    u: Float[Array, " b"]
+
+
+def draw_minibatch(data: Float[Array, "n d"], latent_dim: int, batch_size: int, *, key: PRNGKeyArray) -> Minibatch:
+    """One minibatch: ``batch_size`` data points drawn uniformly with replacement, latents and uniforms.
+
+    The flow calls it once per step k with ``jax.random.fold_in(key, k)`` (see the module notes).
+
+    Args:
+        data: The data set, shape (n, d).
+        latent_dim: k.
+        batch_size: b >= 1.
+        key: PRNG key of this step.
+
+    Returns:
+        :class:`Minibatch`.
+    """
+    ki, kz, ku = jax.random.split(key, 3)
+    idx = jax.random.randint(ki, (batch_size,), 0, data.shape[0])
+    z = jax.random.normal(kz, (batch_size, latent_dim), dtype=data.dtype)
+    u = jax.random.uniform(ku, (batch_size,), dtype=data.dtype)
+    return Minibatch(data[idx], z, u)
+
+
+class GANFlow(eqx.Module):
+    """The loss pair and regularisers that define the vector field of the GAN flow (built by :func:`gan_flow`).
+
+    Hyperparameters that sweeps vary are 0-d arrays (``alpha``, ``beta``, ``gamma``, ``lam``,
+    ``clip``), so a new value does not recompile; the switches (which loss, which penalty) are
+    static. A regulariser that was not asked for is ``None``.
+
+    Attributes:
+        loss: The loss name, one of ``lgan.LOSS_NAMES``.
+        generator_loss: ``"minimax"`` or ``"non_saturating"``.
+        alpha: alpha of the parametric loss (``None`` for the named losses).
+        beta: beta of the parametric loss (``None`` for the named losses).
+        gamma: Weight of the gradient penalty, or ``None`` for none.
+        penalty_measure: The penalty measure of Kim et al. (2021), Table 1.
+        penalty_form: ``"simple"`` or ``"wgan_gp"``.
+        anchor: The anchor point A of ``"mu_g_anc"``, or ``None``.
+        lam: Weight lambda of Qin et al.'s penalty, or ``None`` for none.
+        clip: Weight-clipping bound c, or ``None`` for none.
+    """
+
+    loss: str = eqx.field(static=True)
+    generator_loss: str = eqx.field(static=True)
+    alpha: Float[Array, ""] | None
+    beta: Float[Array, ""] | None
+    gamma: Float[Array, ""] | None
+    penalty_measure: str = eqx.field(static=True)
+    penalty_form: str = eqx.field(static=True)
+    anchor: Float[Array, " d"] | None
+    lam: Float[Array, ""] | None
+    clip: Float[Array, ""] | None
+
+    def phis(self) -> tuple[Callable[[Array], Array], Callable[[Array], Array]]:
+        """(phi_1, phi_2) of the loss (Khrulkov et al. 2021, eq. 2), built from array hyperparameters."""
+        if self.loss == "parametric":
+            a, b = self.alpha, self.beta
+            return (lambda x: 0.5 * a * x**2 + b * x), (lambda x: -b * x)
+        pair = gan_loss(self.loss)
+        return pair.phi1, pair.phi2
+
+    def losses(self, state: GANState, batch: Minibatch) -> tuple[Scalar, Scalar]:
+        """(l_D, l_G) on one minibatch, without regularisers (Khrulkov et al. 2021, eq. 2; Qin et al. 2020, eq. 2).
+
+        Args:
+            state: The :class:`GANState`.
+            batch: The :class:`Minibatch`.
+
+        Returns:
+            l_D = mean phi_1(D(x)) + mean phi_2(D(G(z))) and l_G, minimax (-mean phi_2(D(G(z))))
+            or non-saturating (mean phi_1(D(G(z)))).
+        """
+        phi1, phi2 = self.phis()
+        fake = jax.vmap(state.generator)(batch.z)
+        d_real = jax.vmap(state.discriminator)(batch.x)
+        d_fake = jax.vmap(state.discriminator)(fake)
+        loss_d = jnp.mean(phi1(d_real)) + jnp.mean(phi2(d_fake))
+        loss_g = -jnp.mean(phi2(d_fake)) if self.generator_loss == "minimax" else jnp.mean(phi1(d_fake))
+        return loss_d, loss_g
+
+    def discriminator_objective(self, state: GANState, batch: Minibatch) -> Scalar:
+        """l_D + (gamma / 2) E_mu ||grad_x D||^2 (or gamma E_mu (||grad_x D|| - 1)^2) + lambda ||d l_G / d phi||^2.
+
+        The terms are Khrulkov et al. (2021), Section 6 (simple penalty; Kim et al. 2021, Table 1),
+        Gulrajani et al. (2017), eq. 3 (``penalty_form="wgan_gp"``) and Qin et al. (2020), eq. 11.
+        The penalty samples use the batch's generated points G(z) as fixed points: only the
+        dependence on the discriminator is differentiated by the flow.
+
+        Args:
+            state: The :class:`GANState`.
+            batch: The :class:`Minibatch`.
+
+        Returns:
+            The scalar the discriminator descends.
+        """
+        loss_d, _ = self.losses(state, batch)
+        total = loss_d
+        if self.gamma is not None:
+            fake = jax.lax.stop_gradient(jax.vmap(state.generator)(batch.z))
+            x_hat = penalty_samples(self.penalty_measure, batch.x, fake, batch.u, anchor=self.anchor)
+            pen = gradient_penalty(state.discriminator, x_hat, form=self.penalty_form)
+            total = total + (0.5 * self.gamma if self.penalty_form == "simple" else self.gamma) * pen
+        if self.lam is not None:
+            g_params, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+
+            def loss_g_of(gp):
+                return self.losses(GANState(state.discriminator, eqx.combine(gp, g_static), state.latent_dim), batch)[1]
+
+            total = total + self.lam * generator_gradient_penalty(loss_g_of, g_params)
+        return total
+
+
+def gan_flow(
+    loss: str = "standard",
+    *,
+    alpha: float | None = None,
+    beta: float | None = None,
+    generator_loss: str = "minimax",
+    gamma: float | None = None,
+    penalty_measure: str = "p_d",
+    penalty_form: str = "simple",
+    anchor: Float[Array, " d"] | None = None,
+    lam: float | None = None,
+    clip: float | None = None,
+) -> GANFlow:
+    """The vector field theta' = -grad_theta (l_D + regularisers), phi' = -grad_phi l_G (Qin et al. 2020, eq. 4).
+
+    Args:
+        loss: A loss of :func:`lgan.gan_loss`: ``"standard"``, ``"wgan"``, ``"lsgan"`` or
+            ``"parametric"`` (phi_1 = alpha x^2 / 2 + beta x, phi_2 = -beta x; Khrulkov et al. 2021,
+            Section 7).
+        alpha: alpha >= 0 of the parametric loss.
+        beta: beta != 0 of the parametric loss.
+        generator_loss: ``"minimax"`` (l_G = -E phi_2(D(G(z)))) or ``"non_saturating"``
+            (l_G = E phi_1(D(G(z))), the -log D trick for the standard GAN; for WGAN the two agree).
+        gamma: Weight gamma >= 0 of the gradient penalty; ``None`` leaves it out.
+        penalty_measure: Penalty measure (Kim et al. 2021, Table 1): ``"p_d"``, ``"p_g"``,
+            ``"mu_gp"``, ``"mu_mid"`` or ``"mu_g_anc"``.
+        penalty_form: ``"simple"``: (gamma / 2) E_mu ||grad_x D||^2 (Khrulkov et al. 2021, Section 6);
+            ``"wgan_gp"``: gamma E_mu (||grad_x D|| - 1)^2 (Gulrajani et al. 2017, eq. 3), usually with
+            ``penalty_measure="mu_gp"``.
+        anchor: The fixed point A of ``"mu_g_anc"``, shape (d,).
+        lam: Weight lambda >= 0 of R(theta) = lambda ||d l_G / d phi||^2 (Qin et al. 2020, eq. 11);
+            ``None`` leaves it out. It enters the field at every stage (Qin et al.'s Algorithm 1
+            applies it as a separate Euler step after the ODE step; both agree to first order in h).
+        clip: Weight clipping: after every step the discriminator's parameters are clipped to
+            [-c, c] (the WGAN baseline); ``None`` for no clipping.
+
+    Returns:
+        :class:`GANFlow`.
+    """
+    check_choice("loss", loss, LOSS_NAMES)
+    gan_loss(loss, alpha=alpha, beta=beta)  # the checks of alpha and beta, with the same messages
+    check_choice("generator_loss", generator_loss, GENERATOR_LOSSES)
+    check_choice("penalty_measure", penalty_measure, PENALTY_MEASURES)
+    check_choice("penalty_form", penalty_form, PENALTY_FORMS)
+    dtype = jnp.result_type(float)
+
+    def scalar(name, value, check):
+        if value is None:
+            return None
+        if isinstance(value, bool) or np.ndim(value) != 0:
+            raise ValueError(f"{name} must be a real scalar, got {value!r}")
+        check(name, value)
+        return jnp.asarray(value, dtype=dtype)
+
+    gamma_arr = scalar("gamma", gamma, check_nonnegative)
+    lam_arr = scalar("lam", lam, check_nonnegative)
+    clip_arr = scalar("clip", clip, check_positive)
+    anchor_arr = None
+    if penalty_measure == "mu_g_anc":
+        if anchor is None:
+            raise ValueError("anchor must be given for penalty_measure='mu_g_anc' (the fixed point A of Kim et al. 2021)")
+        anchor_arr = jnp.asarray(anchor, dtype=dtype)
+        if anchor_arr.ndim != 1:
+            raise ValueError(f"anchor must be a vector of shape (d,), got shape {anchor_arr.shape}")
+        check_finite("anchor", anchor_arr)
+    elif anchor is not None:
+        raise ValueError(f"anchor is only used by penalty_measure='mu_g_anc', got penalty_measure={penalty_measure!r}")
+    return GANFlow(
+        loss=loss,
+        generator_loss=generator_loss,
+        alpha=None if alpha is None else jnp.asarray(alpha, dtype=dtype),
+        beta=None if beta is None else jnp.asarray(beta, dtype=dtype),
+        gamma=gamma_arr,
+        penalty_measure=penalty_measure,
+        penalty_form=penalty_form,
+        anchor=anchor_arr,
+        lam=lam_arr,
+        clip=clip_arr,
+    )
+
+
+class GANFlowResult(eqx.Module):
+    """Metrics of a GAN flow saved every ``save_every`` steps, the final state, and divergence.
+
+    A run that diverges is frozen: from ``diverged_at`` on, the state (and every metric) repeats
+    the last state that was finite and within the threshold.
+
+    Attributes:
+        steps: Step indices k of the saved entries (0, e, 2e, ..., n with e = save_every).
+        times: t_k = k * step (for Adam: k * learning rate, the cumulative learning rate).
+        metrics: Dict of arrays with one entry per saved step: ``loss_d`` and ``loss_g`` (the
+            unregularised losses; Nash values log 4 and log 2 for the standard GAN with the
+            non-saturating generator loss), ``disc_sq_norm`` (E_mu D(x)^2 over the data),
+            ``norm`` (the parameter norm), and the user's metrics.
+        final: The :class:`GANState` after the last step (the frozen one if the run diverged).
+        diverged: Whether some step produced non-finite parameters or a norm above the threshold.
+        diverged_at: The first such step index k (1..n), or -1.
+        divergence_norm: The parameter norm at step ``diverged_at`` (inf if non-finite; 0 if none).
+        max_norm: The largest parameter norm reached before the divergence.
+        method: The solver or optimiser that produced it.
+    """
+
+    steps: Int[Array, " s"]
+    times: Float[Array, " s"]
+    metrics: dict
+    final: GANState
+    diverged: Bool[Array, ""]
+    diverged_at: Int[Array, ""]
+    divergence_norm: Float[Array, ""]
+    max_norm: Float[Array, ""]
+    method: str = eqx.field(static=True)
+
+    @property
+    def valid(self) -> Bool[Array, " s"]:
+        """True for the saved entries computed before any divergence."""
+        return jnp.where(self.diverged, self.steps < self.diverged_at, True)
+
+    def summary(self) -> str:
+        """One line: ``"rk4: diverged at step 37 (norm 1.2e+06)"`` or ``"rk4: finished 200 steps, ..."``."""
+        if bool(self.diverged):
+            return f"{self.method}: diverged at step {int(self.diverged_at)} (norm {float(self.divergence_norm):.1e})"
+        return (
+            f"{self.method}: finished {int(self.steps[-1])} steps, loss_d {float(self.metrics['loss_d'][-1]):.4g}, "
+            f"loss_g {float(self.metrics['loss_g'][-1]):.4g}"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# The engine: one pure function of arrays, jitted for a single run and vmapped for a sweep.
+
+
+def _split_state(state: GANState):
+    d, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
+    g, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+    return d, g, d_static, g_static
+
+
+class _Parts(NamedTuple):
+    d_static: PyTree
+    g_static: PyTree
+    latent_dim: int
+
+    def state(self, d, g) -> GANState:
+        return GANState(eqx.combine(d, self.d_static), eqx.combine(g, self.g_static), self.latent_dim)
+
+
+def _disc_velocity(flow: GANFlow, parts: _Parts, d, g, batch):
+    grad = jax.grad(lambda dd: flow.discriminator_objective(parts.state(dd, g), batch))(d)
+    return jax.tree_util.tree_map(jnp.negative, grad)
+
+
+def _gen_velocity(flow: GANFlow, parts: _Parts, d, g, batch):
+    grad = jax.grad(lambda gg: flow.losses(parts.state(d, gg), batch)[1])(g)
+    return jax.tree_util.tree_map(jnp.negative, grad)
+
+
+def _velocity(flow: GANFlow, parts: _Parts, y, batch):
+    d, g = y
+    return _disc_velocity(flow, parts, d, g, batch), _gen_velocity(flow, parts, d, g, batch)
+
+
+def _norm(tree) -> Scalar:
+    return jnp.sqrt(sum(jnp.sum(leaf**2) for leaf in jax.tree_util.tree_leaves(tree)))
+
+
+def _tree_where(pred, a, b):
+    return jax.tree_util.tree_map(lambda u, v: jnp.where(pred, u, v), a, b)
+
+
+def _metrics(flow: GANFlow, parts: _Parts, y, x_eval, z_eval, u_eval, metric_fn) -> dict:
+    state = parts.state(*y)
+    loss_d, loss_g = flow.losses(state, Minibatch(x_eval, z_eval, u_eval))
+    d_real = jax.vmap(state.discriminator)(x_eval)
+    out = {"loss_d": loss_d, "loss_g": loss_g, "disc_sq_norm": jnp.mean(d_real**2), "norm": _norm(y)}
+    if metric_fn is not None:
+        extra = metric_fn(state, x_eval, z_eval)
+        if not isinstance(extra, dict):
+            raise ValueError(f"metric_fn must return a dict of arrays, got {type(extra).__name__}")
+        clash = sorted(set(extra) & set(out))
+        if clash:
+            raise ValueError(f"metric_fn must not return the built-in metric names {clash}")
+        out.update(extra)
+    return out
+
+
+def _unrolled_erk_step(tableau: diffrax.ButcherTableau, field, y0, h):
+    """One step of an explicit Runge-Kutta method from its Butcher tableau, stages unrolled in Python.
+
+    k_1 = f(y_0), k_i = f(y_0 + h sum_j a_ij k_j), y_1 = y_0 + h sum_i b_i k_i: the step Diffrax's
+    ``AbstractERK.step`` takes for the same tableau (the field is autonomous), without its loop over
+    the stages, which on CPU keeps XLA from fusing across stages (see benchmarks/gan_flow.py).
+    Zero coefficients are skipped.
+    """
+
+    def combine(coeffs, ks):
+        terms = [(float(a), k) for a, k in zip(coeffs, ks) if float(a) != 0.0]
+        coefficients = [a for a, _ in terms]
+
+        def leafwise(y, *leaves):
+            return y + h * sum(a * leaf for a, leaf in zip(coefficients, leaves))
+
+        return jax.tree_util.tree_map(leafwise, y0, *[k for _, k in terms])
+
+    ks = [field(y0)]
+    for row in tableau.a_lower:
+        ks.append(field(combine(row, ks)))
+    return combine(tableau.b_sol, ks)
+
+
+def _run(
+    flow: GANFlow,
+    d0,
+    g0,
+    data,
+    key,
+    step,
+    threshold,
+    parts: _Parts,
+    method: str,
+    num_steps: int,
+    save_every: int,
+    batch_size: int | None,
+    metric_fn,
+    b1: float,
+    b2: float,
+    unroll_stages: bool = False,
+):
+    n = data.shape[0]
+    noise_key, eval_key = jax.random.split(key)
+    z_eval = jax.random.normal(eval_key, (n, parts.latent_dim), dtype=data.dtype)
+    u_eval = jax.random.uniform(jax.random.fold_in(eval_key, 1), (n,), dtype=data.dtype)
+    if batch_size is None:
+        fixed = Minibatch(data, z_eval, u_eval)
+
+        def get_batch(k):
+            return fixed
+
+    else:
+
+        def get_batch(k):
+            return draw_minibatch(data, parts.latent_dim, batch_size, key=jax.random.fold_in(noise_key, k))
+
+    def project(y):
+        d, g = y
+        return (clip_weights(d, flow.clip), g) if flow.clip is not None else y
+
+    y0 = (d0, g0)
+    if method in SOLVER_NAMES:
+        solver = solver_by_name(method)
+        term = diffrax.ODETerm(lambda t, y, args: _velocity(flow, parts, y, args))
+        opt0 = solver.init(term, 0.0, step, y0, get_batch(0))
+
+        if unroll_stages and method != "euler":
+
+            def advance(y, opt, batch, k):
+                return project(_unrolled_erk_step(solver.tableau, lambda yy: _velocity(flow, parts, yy, batch), y, step)), opt
+
+        else:
+
+            def advance(y, opt, batch, k):
+                t0 = k * step
+                y1, _, _, opt, _ = solver.step(term, t0, t0 + step, y, batch, opt, made_jump=False)
+                return project(y1), opt
+
+    else:
+        optimiser = optax.adam(step, b1=b1, b2=b2)
+        opt0 = (optimiser.init(d0), optimiser.init(g0))
+        alternating = method == "adam_alternating"
+
+        def advance(y, opt, batch, k):
+            d, g = y
+            opt_d, opt_g = opt
+            grad_d = jax.tree_util.tree_map(jnp.negative, _disc_velocity(flow, parts, d, g, batch))
+            upd_d, opt_d = optimiser.update(grad_d, opt_d, d)
+            d_new = project((optax.apply_updates(d, upd_d), g))[0]
+            grad_g = jax.tree_util.tree_map(jnp.negative, _gen_velocity(flow, parts, d_new if alternating else d, g, batch))
+            upd_g, opt_g = optimiser.update(grad_g, opt_g, g)
+            return (d_new, optax.apply_updates(g, upd_g)), (opt_d, opt_g)
+
+    def one_step(carry, k):
+        y, opt, diverged, diverged_at, div_norm, max_norm = carry
+
+        def compute(_):
+            return advance(y, opt, get_batch(k), k)
+
+        y_new, opt_new = jax.lax.cond(diverged, lambda _: (y, opt), compute, None)
+        norm = _norm(y_new)
+        bad = ~(norm <= threshold) & ~diverged  # NaN counts as bad
+        diverged_at = jnp.where(bad, k + 1, diverged_at)
+        div_norm = jnp.where(bad, jnp.where(jnp.isfinite(norm), norm, jnp.inf), div_norm)
+        diverged = diverged | bad
+        max_norm = jnp.where(diverged, max_norm, jnp.maximum(max_norm, norm))
+        y = _tree_where(diverged, y, y_new)
+        opt = _tree_where(diverged, opt, opt_new)
+        return (y, opt, diverged, diverged_at, div_norm, max_norm), None
+
+    def one_save(carry, i):
+        carry, _ = jax.lax.scan(one_step, carry, i * save_every + jnp.arange(save_every))
+        return carry, _metrics(flow, parts, carry[0], data, z_eval, u_eval, metric_fn)
+
+    zero = jnp.zeros((), dtype=data.dtype)
+    carry0 = (y0, opt0, jnp.asarray(False), jnp.asarray(-1), zero, _norm(y0))
+    num_saves = num_steps // save_every
+    (y, _, diverged, diverged_at, div_norm, max_norm), saved = jax.lax.scan(one_save, carry0, jnp.arange(num_saves))
+    first = _metrics(flow, parts, y0, data, z_eval, u_eval, metric_fn)
+    metrics = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), first, saved)
+    steps = save_every * jnp.arange(num_saves + 1)
+    return GANFlowResult(
+        steps=steps,
+        times=step * steps,
+        metrics=metrics,
+        final=parts.state(*y),
+        diverged=diverged,
+        diverged_at=diverged_at,
+        divergence_norm=div_norm,
+        max_norm=max_norm,
+        method=method,
+    )
+
+
+_run_jit = eqx.filter_jit(_run)
+
+
+@eqx.filter_jit
+def _sweep_jit(
+    flow, d0, g0, data, keys, steps, threshold, parts, method, num_steps, save_every, batch_size, metric_fn, b1, b2, state_axis,
+    unroll_stages,
+):
+    run = lambda f, d, g, k, s: _run(  # noqa: E731
+        f, d, g, data, k, s, threshold, parts, method, num_steps, save_every, batch_size, metric_fn, b1, b2, unroll_stages
+    )
+    return eqx.filter_vmap(run, in_axes=(0, state_axis, state_axis, 0, 0))(flow, d0, g0, keys, steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# Checks before compute.
+
+
+def _check_common(flow, state, data, num_steps, save_every, batch_size, divergence_threshold):
+    if not isinstance(flow, GANFlow):
+        raise ValueError(f"flow must be an lgan.GANFlow (build it with lgan.gan_flow), got {type(flow).__name__}")
+    if not isinstance(state, GANState):
+        raise ValueError(f"state must be an lgan.GANState (build it with lgan.mlp_gan), got {type(state).__name__}")
+    check_int_at_least("num_steps", num_steps, 1)
+    check_int_at_least("save_every", save_every, 1)
+    if num_steps % save_every:
+        raise ValueError(f"save_every must divide num_steps, got save_every={save_every}, num_steps={num_steps}")
+    if batch_size is not None:
+        check_int_at_least("batch_size", batch_size, 1)
+    if isinstance(divergence_threshold, bool) or np.ndim(divergence_threshold) != 0:
+        raise ValueError(f"divergence_threshold must be a real scalar > 0, got {divergence_threshold!r}")
+    check_positive("divergence_threshold", divergence_threshold)
+    return _check_data(data, state, flow)
+
+
+def _check_data(data, state: GANState, flow: GANFlow):
+    try:
+        arr = np.asarray(data)
+    except Exception:  # noqa: BLE001
+        raise ValueError(f"data must be an array of shape (n, d), got {type(data).__name__}") from None
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"data must be real, got dtype {arr.dtype}")
+    dtype = jnp.result_type(float)
+    z = jax.ShapeDtypeStruct((state.latent_dim,), dtype)
+    try:
+        out = jax.eval_shape(state.generator, z)
+    except Exception as err:  # noqa: BLE001
+        raise ValueError(f"state.generator failed on a latent of shape ({state.latent_dim},): {err}") from err
+    if out.ndim != 1:
+        raise ValueError(f"state.generator must return a vector of shape (d,), got shape {out.shape}")
+    d = out.shape[0]
+    if arr.ndim == 1 and d == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] < 1:
+        raise ValueError(f"data must have shape (n, d) with n >= 1, got shape {arr.shape}")
+    if arr.shape[1] != d:
+        raise ValueError(f"data has dimension {arr.shape[1]} but the generator makes samples of dimension {d}")
+    try:
+        d_out = jax.eval_shape(state.discriminator, jax.ShapeDtypeStruct((d,), dtype))
+    except Exception as err:  # noqa: BLE001
+        raise ValueError(f"data has dimension {d} but state.discriminator fails on a sample of shape ({d},): {err}") from err
+    if d_out.shape != ():
+        raise ValueError(f"state.discriminator must return a scalar, got shape {d_out.shape}")
+    check_finite("data", arr)
+    if flow.anchor is not None and flow.anchor.shape != (d,):
+        raise ValueError(f"anchor has shape {flow.anchor.shape} but the data have dimension {d}")
+    return jnp.asarray(arr, dtype=dtype)
+
+
+def _check_initial_norm(d0, g0, threshold):
+    norm0 = float(_norm((d0, g0)))
+    if not np.isfinite(norm0):
+        raise ValueError("state must have finite parameters")
+    if not norm0 <= float(threshold):
+        raise ValueError(f"divergence_threshold must exceed the initial parameter norm {norm0:.3g}, got {float(threshold)!r}")
+
+
+def _strong(flow: GANFlow, dtype) -> GANFlow:
+    # One dtype, no weak types: a hyperparameter given as jnp.asarray(2.0) must not retrace.
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype=dtype) if eqx.is_array(a) else a, flow)
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def _check_step(name, step):
+    if isinstance(step, bool) or np.ndim(step) != 0:
+        raise ValueError(f"{name} must be a real scalar > 0, got {step!r}")
+    check_positive(name, step)
+
+
+def solve_gan_flow(
+    flow: GANFlow,
+    state: GANState,
+    data: Float[Array, "n d"],
+    *,
+    solver: str = "rk4",
+    step: float,
+    num_steps: int,
+    batch_size: int | None = 64,
+    save_every: int = 1,
+    key: PRNGKeyArray,
+    metric_fn: MetricFn | None = None,
+    divergence_threshold: float = 1e6,
+    unroll_stages: bool = False,
+) -> GANFlowResult:
+    """Integrate the GAN flow (theta', phi') = v(theta, phi) (Qin et al. 2020, eq. 4) at a fixed step.
+
+    One Diffrax ``solver.step`` per step (Euler, Heun or :class:`lgan.RK4`) in a ``jax.lax.scan``;
+    one minibatch per step, shared by its stages, from ``jax.random.fold_in(key, k)`` (module
+    notes). Metrics are evaluated on the whole data set and a fixed latent sample every
+    ``save_every`` steps; the parameters are not stored. After a step whose parameters are
+    non-finite or have norm above ``divergence_threshold`` the run stops (later steps are masked)
+    and the result reports the step and the norm.
+
+    Args:
+        flow: The :class:`GANFlow` (:func:`gan_flow`).
+        state: The initial :class:`GANState` (:func:`mlp_gan`).
+        data: The data set, shape (n, d) (or (n,) when d = 1); finite.
+        solver: ``"euler"``, ``"heun"`` or ``"rk4"``.
+        step: The step h > 0 (a 0-d array is fine; a new value does not recompile).
+        num_steps: n >= 1.
+        batch_size: Minibatch size b >= 1; ``None`` for the full data set and a fixed latent
+            sample (a deterministic ODE).
+        save_every: Save metrics every e steps; e must divide ``num_steps``.
+        key: PRNG key of the minibatches and of the evaluation latents.
+        metric_fn: Optional ``metric_fn(state, x_eval, z_eval) -> dict`` of scalars, saved with
+            the built-in metrics.
+        divergence_threshold: Parameter norm above which a run counts as diverged.
+        unroll_stages: Evaluate the solver's Butcher tableau with the stages unrolled instead of
+            calling Diffrax's ``solver.step`` (same scheme, equal up to round-off; Diffrax loops over
+            the stages, which costs about 1.5x on CPU for RK4, see benchmarks/gan_flow.py).
+
+    Returns:
+        :class:`GANFlowResult`.
+    """
+    check_choice("solver", solver, SOLVER_NAMES)
+    _check_step("step", step)
+    _check_bool("unroll_stages", unroll_stages)
+    return _single(
+        flow, state, data, solver, step, num_steps, batch_size, save_every, key, metric_fn, divergence_threshold, 0.9, 0.999,
+        unroll_stages,
+    )  # fmt: skip
+
+
+def train_with_adam(
+    flow: GANFlow,
+    state: GANState,
+    data: Float[Array, "n d"],
+    *,
+    learning_rate: float,
+    num_steps: int,
+    alternating: bool = False,
+    b1: float = 0.5,
+    b2: float = 0.999,
+    batch_size: int | None = 64,
+    save_every: int = 1,
+    key: PRNGKeyArray,
+    metric_fn: MetricFn | None = None,
+    divergence_threshold: float = 1e6,
+) -> GANFlowResult:
+    """What users do instead of solving the flow: Adam steps (Optax) on l_D + regularisers and on l_G.
+
+    Simultaneous: both players step from the same (theta, phi). Alternating: the discriminator
+    steps first, then the generator takes its gradient at the new discriminator (same minibatch).
+    The minibatch rule, the metrics and the divergence report are those of :func:`solve_gan_flow`,
+    so the two can be compared run for run; ``times`` is the cumulative learning rate.
+
+    Args:
+        flow: The :class:`GANFlow`.
+        state: The initial :class:`GANState`.
+        data: The data set, shape (n, d) (or (n,) when d = 1).
+        learning_rate: Adam's learning rate > 0 (both players).
+        num_steps: Number of updates n >= 1.
+        alternating: Alternating (discriminator first) instead of simultaneous updates.
+        b1: Adam's beta_1 in [0, 1) (0.5 is the usual GAN choice).
+        b2: Adam's beta_2 in [0, 1).
+        batch_size: Minibatch size, or ``None`` for the full data set.
+        save_every: Save metrics every e updates; e must divide ``num_steps``.
+        key: PRNG key.
+        metric_fn: Optional extra metrics, as in :func:`solve_gan_flow`.
+        divergence_threshold: Parameter norm above which a run counts as diverged.
+
+    Returns:
+        :class:`GANFlowResult` with method ``"adam_simultaneous"`` or ``"adam_alternating"``.
+    """
+    _check_step("learning_rate", learning_rate)
+    for name, value in (("b1", b1), ("b2", b2)):
+        if not (isinstance(value, (int, float)) and 0.0 <= value < 1.0):
+            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    method = "adam_alternating" if alternating else "adam_simultaneous"
+    return _single(
+        flow, state, data, method, learning_rate, num_steps, batch_size, save_every, key, metric_fn, divergence_threshold,
+        float(b1), float(b2),
+    )
+
+
+def _single(flow, state, data, method, step, num_steps, batch_size, save_every, key, metric_fn, threshold, b1, b2, unroll=False):
+    data = _check_common(flow, state, data, num_steps, save_every, batch_size, threshold)
+    if metric_fn is not None and not callable(metric_fn):
+        raise ValueError(f"metric_fn must be callable as metric_fn(state, x, z) -> dict, got {type(metric_fn).__name__}")
+    d0, g0, d_static, g_static = _split_state(state)
+    _check_initial_norm(d0, g0, threshold)
+    parts = _Parts(d_static, g_static, state.latent_dim)
+    dtype = data.dtype
+    flow = _strong(flow, dtype)
+    return _run_jit(
+        flow, d0, g0, data, key, jnp.asarray(step, dtype), jnp.asarray(threshold, dtype), parts, method,
+        num_steps, save_every, batch_size, metric_fn, b1, b2, bool(unroll),
+    )  # fmt: skip
+
+
+def sweep(
+    flow: GANFlow,
+    state: GANState,
+    data: Float[Array, "n d"],
+    *,
+    keys: PRNGKeyArray,
+    step: Float[Array, " r"] | float,
+    num_steps: int,
+    method: str = "rk4",
+    hyperparameters: dict | None = None,
+    batched_state: bool = False,
+    batch_size: int | None = 64,
+    save_every: int = 1,
+    metric_fn: MetricFn | None = None,
+    divergence_threshold: float = 1e6,
+    b1: float = 0.5,
+    b2: float = 0.999,
+    unroll_stages: bool = False,
+) -> GANFlowResult:
+    """Many runs of :func:`solve_gan_flow` (or :func:`train_with_adam`) as one vmapped, compiled call.
+
+    Run r uses ``keys[r]``, ``step[r]`` and, for each name in ``hyperparameters``, the value
+    ``hyperparameters[name][r]``; everything is an array, so other values of the same shape do
+    not recompile. Run r equals the single run with the same arguments.
+
+    Args:
+        flow: The :class:`GANFlow`; each swept hyperparameter must be part of it (not ``None``).
+        state: The initial :class:`GANState`, shared by all runs; or, with ``batched_state=True``,
+            one per run (every array leaf with a leading axis of size r, e.g. from
+            ``eqx.filter_vmap(lambda k: lgan.mlp_gan(1, key=k))(init_keys)``).
+        data: The data set, shape (n, d) (or (n,) when d = 1), shared by all runs.
+        keys: One PRNG key per run, shape (r,).
+        step: Step h (learning rate for Adam), a scalar or shape (r,); all > 0.
+        num_steps: n >= 1.
+        method: ``"euler"``, ``"heun"``, ``"rk4"``, ``"adam_simultaneous"`` or ``"adam_alternating"``.
+        hyperparameters: Dict from names in ``("alpha", "beta", "gamma", "lam", "clip")`` to
+            arrays of shape (r,).
+        batched_state: Whether ``state`` carries one state per run.
+        batch_size: Minibatch size, or ``None`` for the full data set.
+        save_every: Save metrics every e steps; e must divide ``num_steps``.
+        metric_fn: Optional extra metrics, as in :func:`solve_gan_flow`.
+        divergence_threshold: Parameter norm above which a run counts as diverged.
+        b1: Adam's beta_1 (Adam only).
+        b2: Adam's beta_2 (Adam only).
+        unroll_stages: As in :func:`solve_gan_flow` (Heun and RK4 only).
+
+    Returns:
+        :class:`GANFlowResult` whose array leaves have a leading axis of size r.
+    """
+    check_choice("method", method, SWEEP_METHODS)
+    _check_bool("unroll_stages", unroll_stages)
+    keys = jnp.asarray(keys)
+    if not jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        raise ValueError(
+            f"keys must be an array of typed PRNG keys of shape (r,) (jax.random.split(key, r)), got dtype {keys.dtype}"
+        )
+    if keys.ndim != 1:
+        raise ValueError(f"keys must have shape (r,), got shape {keys.shape}")
+    r = keys.shape[0]
+    if not isinstance(state, GANState):
+        raise ValueError(f"state must be an lgan.GANState (build it with lgan.mlp_gan), got {type(state).__name__}")
+    if batched_state:
+        for leaf in jax.tree_util.tree_leaves(eqx.filter(state, eqx.is_inexact_array)):
+            if leaf.ndim == 0 or leaf.shape[0] != r:
+                raise ValueError(
+                    f"batched_state=True needs a leading axis of size {r} on every parameter, got shape {leaf.shape}"
+                )
+    # With one state per run, the model checks look at run 0.
+    first = jax.tree_util.tree_map(lambda a: a[0] if eqx.is_array(a) and a.ndim > 0 else a, state) if batched_state else state
+    data = _check_common(flow, first, data, num_steps, save_every, batch_size, divergence_threshold)
+    dtype = data.dtype
+    step_arr = np.asarray(step, dtype=float)
+    if step_arr.ndim == 0:
+        step_arr = np.full((r,), float(step_arr))
+    if step_arr.shape != (r,):
+        raise ValueError(f"step must be a scalar or have shape ({r},) (one per key), got shape {step_arr.shape}")
+    check_positive("step", step_arr)
+    hyperparameters = dict(hyperparameters or {})
+    for name, values in hyperparameters.items():
+        check_choice("hyperparameters key", name, SWEEP_HYPERPARAMETERS)
+        if getattr(flow, name) is None:
+            raise ValueError(f"hyperparameters[{name!r}]: this flow has no {name}; build it with lgan.gan_flow({name}=...)")
+        arr = np.asarray(values, dtype=float)
+        if arr.shape != (r,):
+            raise ValueError(f"hyperparameters[{name!r}] must have shape ({r},) (one per key), got shape {arr.shape}")
+        if name in ("gamma", "lam", "alpha"):
+            check_nonnegative(f"hyperparameters[{name!r}]", arr)
+        elif name == "clip":
+            check_positive(f"hyperparameters[{name!r}]", arr)
+        else:
+            check_finite(f"hyperparameters[{name!r}]", arr)
+            if np.any(arr == 0):
+                raise ValueError(f"hyperparameters['beta'] must be non-zero, got {arr.tolist()}")
+    # Every array leaf of the flow gets a leading axis of size r (swept or broadcast).
+    batched_flow = flow
+    for name in ("alpha", "beta", "gamma", "lam", "clip", "anchor"):
+        value = getattr(flow, name)
+        if value is None:
+            continue
+        if name in hyperparameters:
+            new = jnp.asarray(hyperparameters[name], dtype)
+        else:
+            new = jnp.broadcast_to(value, (r,) + value.shape)
+        batched_flow = eqx.tree_at(lambda f, name=name: getattr(f, name), batched_flow, new)
+    d0, g0, d_static, g_static = _split_state(state)
+    if batched_state:
+        norms = jax.vmap(lambda d, g: _norm((d, g)))(d0, g0)
+        if not np.all(np.asarray(norms) <= float(divergence_threshold)):
+            raise ValueError(f"divergence_threshold must exceed every initial parameter norm (max {float(jnp.max(norms)):.3g})")
+    else:
+        _check_initial_norm(d0, g0, divergence_threshold)
+    parts = _Parts(d_static, g_static, state.latent_dim)
+    batched_flow = _strong(batched_flow, dtype)
+    return _sweep_jit(
+        batched_flow, d0, g0, data, keys, jnp.asarray(step_arr, dtype), jnp.asarray(divergence_threshold, dtype), parts,
+        method, num_steps, save_every, batch_size, metric_fn, float(b1), float(b2), 0 if batched_state else None,
+        bool(unroll_stages),
+    )  # fmt: skip

@@ -1,0 +1,255 @@
+"""The GAN-flow engine. Runs share a few configurations so that the whole file compiles only a handful of times."""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import lgan
+from helpers import tree_allclose
+
+DATA = np.asarray(jax.random.normal(jax.random.key(11), (32,)) * 0.5 + 1.0)  # 1-D data, shape (n,)
+STATE = lgan.mlp_gan(1, latent_dim=1, width=4, depth=1, key=jax.random.key(12))
+FLOW = lgan.gan_flow("standard", generator_loss="non_saturating", gamma=0.5, penalty_measure="mu_gp")
+# Configuration A: rk4, 8 steps, batches of 8, metrics every step.
+RUN_A = dict(solver="rk4", num_steps=8, batch_size=8, save_every=1)
+
+
+def _run_a(key, step=0.1, flow=FLOW, **kwargs):
+    return lgan.solve_gan_flow(flow, STATE, DATA, step=step, key=key, **(RUN_A | kwargs))
+
+
+def _params(state):
+    return jnp.concatenate([jnp.ravel(a) for a in jax.tree_util.tree_leaves(eqx.filter(state, eqx.is_inexact_array))])
+
+
+def test_mlp_gan_shapes(key):
+    state = lgan.mlp_gan(2, latent_dim=3, width=5, depth=2, key=key)
+    assert state.data_dim == 2 and state.latent_dim == 3
+    assert state.discriminator(jnp.zeros(2)).shape == ()
+    assert state.generator(jnp.zeros(3)).shape == (2,)
+
+
+def test_nash_values_of_the_standard_gan(key):
+    # With D = 0: l_D = phi_1(0) + phi_2(0) = log 4; non-saturating l_G = phi_1(0) = log 2; minimax -log 2.
+    zero_d = jax.tree_util.tree_map(lambda a: jnp.zeros_like(a) if eqx.is_inexact_array(a) else a, STATE.discriminator)
+    state = lgan.GANState(zero_d, STATE.generator, 1)
+    batch = lgan.draw_minibatch(jnp.asarray(DATA)[:, None], 1, 16, key=key)
+    loss_d, loss_g = lgan.gan_flow("standard", generator_loss="non_saturating").losses(state, batch)
+    assert float(loss_d) == pytest.approx(math.log(4.0))
+    assert float(loss_g) == pytest.approx(math.log(2.0))
+    assert float(lgan.gan_flow("standard").losses(state, batch)[1]) == pytest.approx(-math.log(2.0))
+
+
+def test_same_seed_same_result_and_metrics(key):
+    a = _run_a(key)
+    b = _run_a(key)
+    c = _run_a(jax.random.key(1))
+    assert tree_allclose(a, b, rtol=0.0)
+    assert not np.allclose(a.metrics["loss_d"][1:], c.metrics["loss_d"][1:])
+    assert a.steps.tolist() == list(range(9))
+    np.testing.assert_allclose(a.times, 0.1 * np.arange(9))
+    assert set(a.metrics) == {"loss_d", "loss_g", "disc_sq_norm", "norm"}
+    assert all(v.shape == (9,) for v in a.metrics.values())
+    np.testing.assert_allclose(a.metrics["norm"][-1], jnp.linalg.norm(_params(a.final)))
+    assert not bool(a.diverged) and int(a.diverged_at) == -1
+    assert "finished 8 steps" in a.summary()
+
+
+def test_divergence_is_reported_at_the_exact_step(key):
+    free = _run_a(key, step=0.8, divergence_threshold=1e300)
+    norms = np.asarray(free.metrics["norm"])
+    assert not bool(free.diverged) and norms.max() > norms[0]
+    threshold = 0.5 * (norms[0] + norms.max())
+    k = int(np.argmax(norms > threshold))
+    stopped = _run_a(key, step=0.8, divergence_threshold=threshold)
+    assert bool(stopped.diverged) and int(stopped.diverged_at) == k
+    assert float(stopped.divergence_norm) == pytest.approx(norms[k], rel=1e-12)
+    np.testing.assert_allclose(stopped.metrics["norm"][:k], norms[:k], rtol=1e-12)
+    np.testing.assert_allclose(stopped.metrics["norm"][k:], norms[k - 1])  # frozen at the last good state
+    assert stopped.valid.tolist() == [i < k for i in range(9)]
+    assert f"diverged at step {k}" in stopped.summary()
+
+
+def test_non_finite_blow_up_is_reported_without_nans(key):
+    out = _run_a(key, step=1e8)
+    assert bool(out.diverged) and 1 <= int(out.diverged_at) <= 8
+    assert float(out.divergence_norm) > 1e6  # inf if the step produced NaN or inf
+    assert all(np.all(np.isfinite(v)) for v in out.metrics.values())
+    assert np.all(np.isfinite(_params(out.final)))
+
+
+def test_new_hyperparameters_do_not_recompile_and_user_metrics(key):
+    traces = []
+
+    def metric_fn(state, x, z):
+        traces.append(1)
+        return {"mean_fake": jnp.mean(jax.vmap(state.generator)(z))}
+
+    first = _run_a(key, metric_fn=metric_fn)
+    n = len(traces)
+    second = _run_a(jax.random.key(5), step=0.05, flow=eqx.tree_at(lambda f: f.gamma, FLOW, jnp.asarray(2.0)), metric_fn=metric_fn)
+    assert len(traces) == n  # no new trace
+    assert first.metrics["mean_fake"].shape == (9,)
+    assert not np.allclose(first.metrics["mean_fake"], second.metrics["mean_fake"])
+    np.testing.assert_allclose(first.metrics["loss_d"], _run_a(key).metrics["loss_d"], rtol=1e-12)
+
+
+def test_rk4_local_error_has_order_five_on_a_deterministic_flow(key):
+    """Full batch: the flow is an ODE; one RK4 step of size h is off by O(h^5) from the exact flow."""
+    flow = lgan.gan_flow("standard")
+    data = DATA[:16]
+    steps = np.array([0.4, 0.2, 0.1, 0.05])
+    errors = []
+    for h in steps:
+        kwargs = dict(solver="rk4", batch_size=None, key=key)
+        one = lgan.solve_gan_flow(flow, STATE, data, step=float(h), num_steps=1, **kwargs)
+        ref = lgan.solve_gan_flow(flow, STATE, data, step=float(h) / 32, num_steps=32, save_every=32, **kwargs)
+        errors.append(float(jnp.linalg.norm(_params(one.final) - _params(ref.final))))
+    slope = np.polyfit(np.log(steps), np.log(errors), 1)[0]
+    assert 4.5 <= slope <= 5.5, (slope, errors)
+
+
+@pytest.mark.parametrize("solver", ["heun", "rk4"])
+def test_unrolled_stages_take_the_same_step_as_diffrax(key, solver):
+    kwargs = dict(solver=solver, step=0.2, num_steps=1, batch_size=None, key=key)
+    stock = lgan.solve_gan_flow(lgan.gan_flow("standard"), STATE, DATA[:16], **kwargs)
+    unrolled = lgan.solve_gan_flow(lgan.gan_flow("standard"), STATE, DATA[:16], unroll_stages=True, **kwargs)
+    np.testing.assert_allclose(_params(unrolled.final), _params(stock.final), rtol=1e-13, atol=1e-15)
+    assert not np.allclose(_params(stock.final), _params(STATE))
+
+
+def test_sweep_equals_individual_runs(key):
+    keys = jax.random.split(key, 3)
+    steps = jnp.array([0.05, 0.1, 0.2])
+    gammas = jnp.array([0.0, 0.5, 2.0])
+    # One state per run (here three copies): the same compiled sweep serves the next test.
+    states = jax.tree_util.tree_map(lambda a: jnp.stack([a] * 3) if eqx.is_inexact_array(a) else a, STATE)
+    swept = lgan.sweep(
+        FLOW, states, DATA, keys=keys, step=steps, num_steps=8, batch_size=8, hyperparameters={"gamma": gammas}, batched_state=True
+    )
+    assert swept.metrics["loss_d"].shape == (3, 9)
+    for r in range(3):
+        single = _run_a(keys[r], step=float(steps[r]), flow=eqx.tree_at(lambda f: f.gamma, FLOW, gammas[r]))
+        for name in single.metrics:
+            np.testing.assert_allclose(swept.metrics[name][r], single.metrics[name], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(_params(jax.tree_util.tree_map(lambda a: a[r] if eqx.is_array(a) else a, swept.final)), _params(single.final), rtol=1e-10)
+
+
+def test_sweep_over_seeds_with_one_state_per_run(key):
+    init_keys = jax.random.split(jax.random.key(3), 3)
+    states = eqx.filter_vmap(lambda k: lgan.mlp_gan(1, latent_dim=1, width=4, depth=1, key=k))(init_keys)
+    swept = lgan.sweep(
+        FLOW, states, DATA, keys=jax.random.split(key, 3), step=0.1, num_steps=8, batch_size=8,
+        hyperparameters={"gamma": jnp.full(3, 0.5)}, batched_state=True,
+    )  # fmt: skip
+    assert swept.metrics["norm"].shape == (3, 9)
+    assert not np.allclose(swept.metrics["norm"][0], swept.metrics["norm"][1])
+    assert not np.any(np.asarray(swept.diverged))
+
+
+def test_adam_simultaneous_and_alternating(key):
+    kwargs = dict(learning_rate=1e-2, num_steps=8, batch_size=8, save_every=4, key=key)
+    sim = lgan.train_with_adam(FLOW, STATE, DATA, **kwargs)
+    alt = lgan.train_with_adam(FLOW, STATE, DATA, alternating=True, **kwargs)
+    assert sim.method == "adam_simultaneous" and alt.method == "adam_alternating"
+    assert sim.metrics["loss_d"].shape == (3,)
+    np.testing.assert_allclose(sim.times, [0.0, 0.04, 0.08])
+    # The discriminator's first update is the same; the generator's differs.
+    assert not np.allclose(_params(sim.final), _params(alt.final))
+    assert np.all(np.isfinite(_params(alt.final)))
+
+
+def test_weight_clipping_keeps_the_discriminator_in_the_box(key):
+    flow = lgan.gan_flow("wgan", clip=0.05)
+    out = lgan.solve_gan_flow(flow, STATE, DATA, solver="euler", step=0.1, num_steps=4, batch_size=8, save_every=4, key=key)
+    for leaf in jax.tree_util.tree_leaves(eqx.filter(out.final.discriminator, eqx.is_inexact_array)):
+        assert float(jnp.max(jnp.abs(leaf))) <= 0.05 + 1e-15
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(solver="rk45"), r"solver must be one of 'euler', 'heun', 'rk4'; got 'rk45'"),
+        (dict(step=0.0), r"step must be > 0, got 0.0"),
+        (dict(step=-0.1), r"step must be > 0, got -0.1"),
+        (dict(step=[0.1, 0.2]), r"step must be a real scalar > 0"),
+        (dict(num_steps=0), r"num_steps must be an integer >= 1, got 0"),
+        (dict(save_every=3), r"save_every must divide num_steps, got save_every=3, num_steps=8"),
+        (dict(batch_size=0), r"batch_size must be an integer >= 1, got 0"),
+        (dict(divergence_threshold=-1.0), r"divergence_threshold must be > 0, got -1.0"),
+        (dict(divergence_threshold=1e-3), r"divergence_threshold must exceed the initial parameter norm"),
+        (dict(data=np.full((4, 1), np.nan)), r"data must be finite, got nan at index \(0, 0\)"),
+        (dict(data=np.zeros((4, 2))), r"data has dimension 2 but the generator makes samples of dimension 1"),
+        (dict(data=np.zeros((2, 2, 1))), r"data must have shape \(n, d\) with n >= 1, got shape \(2, 2, 1\)"),
+        (dict(state="G"), r"state must be an lgan.GANState"),
+        (dict(flow="standard"), r"flow must be an lgan.GANFlow"),
+        (dict(metric_fn=3), r"metric_fn must be callable"),
+        (dict(unroll_stages="yes"), r"unroll_stages must be True or False, got 'yes'"),
+    ],
+)
+def test_solve_argument_errors(key, kwargs, match):
+    args = dict(flow=FLOW, state=STATE, data=DATA, solver="rk4", step=0.1, num_steps=8, key=key)
+    args.update(kwargs)
+    flow, state, data = args.pop("flow"), args.pop("state"), args.pop("data")
+    with pytest.raises(ValueError, match=match):
+        lgan.solve_gan_flow(flow, state, data, **args)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(loss="hinge"), r"loss must be one of 'standard', 'wgan', 'lsgan', 'parametric'; got 'hinge'"),
+        (dict(generator_loss="logD"), r"generator_loss must be one of 'minimax', 'non_saturating'; got 'logD'"),
+        (dict(gamma=1.0, penalty_measure="p_x"), r"penalty_measure must be one of 'p_d', 'p_g', 'mu_gp', 'mu_mid', 'mu_g_anc'; got 'p_x'"),
+        (dict(penalty_form="one_centred"), r"penalty_form must be one of 'simple', 'wgan_gp'; got 'one_centred'"),
+        (dict(gamma=-1.0), r"gamma must be >= 0, got -1.0"),
+        (dict(lam=-0.5), r"lam must be >= 0, got -0.5"),
+        (dict(clip=0.0), r"clip must be > 0, got 0.0"),
+        (dict(gamma=[1.0]), r"gamma must be a real scalar"),
+        (dict(loss="parametric", alpha=-1.0, beta=1.0), r"alpha must be >= 0, got -1.0"),
+        (dict(loss="parametric", alpha=1.0, beta=0.0), r"beta must be non-zero, got 0.0"),
+        (dict(loss="wgan", alpha=1.0), r"alpha and beta are only accepted for name='parametric'"),
+        (dict(gamma=1.0, penalty_measure="mu_g_anc"), r"anchor must be given for penalty_measure='mu_g_anc'"),
+        (dict(gamma=1.0, anchor=[0.0]), r"anchor is only used by penalty_measure='mu_g_anc'"),
+    ],
+)
+def test_gan_flow_argument_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lgan.gan_flow(**kwargs)
+
+
+def test_anchor_dimension_is_checked_against_the_data(key):
+    flow = lgan.gan_flow("wgan", gamma=1.0, penalty_measure="mu_g_anc", anchor=[2.0, -1.0])
+    with pytest.raises(ValueError, match=r"anchor has shape \(2,\) but the data have dimension 1"):
+        lgan.solve_gan_flow(flow, STATE, DATA, step=0.1, num_steps=1, key=key)
+
+
+def test_adam_argument_errors(key):
+    with pytest.raises(ValueError, match=r"learning_rate must be > 0, got -0.001"):
+        lgan.train_with_adam(FLOW, STATE, DATA, learning_rate=-1e-3, num_steps=4, key=key)
+    with pytest.raises(ValueError, match=r"b1 must be in \[0, 1\), got 1.0"):
+        lgan.train_with_adam(FLOW, STATE, DATA, learning_rate=1e-3, num_steps=4, key=key, b1=1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(method="sgd"), r"method must be one of 'euler', 'heun', 'rk4', 'adam_simultaneous', 'adam_alternating'; got 'sgd'"),
+        (dict(step=jnp.array([0.1, 0.2])), r"step must be a scalar or have shape \(3,\) \(one per key\), got shape \(2,\)"),
+        (dict(step=jnp.array([0.1, -0.2, 0.1])), r"step must be > 0, got -0.2 at index \(1,\)"),
+        (dict(hyperparameters={"eta": jnp.ones(3)}), r"hyperparameters key must be one of 'alpha', 'beta', 'gamma', 'lam', 'clip'; got 'eta'"),
+        (dict(hyperparameters={"lam": jnp.ones(3)}), r"hyperparameters\['lam'\]: this flow has no lam"),
+        (dict(hyperparameters={"gamma": jnp.array([1.0, -1.0, 0.0])}), r"hyperparameters\['gamma'\] must be >= 0, got -1.0"),
+        (dict(hyperparameters={"gamma": jnp.ones(2)}), r"hyperparameters\['gamma'\] must have shape \(3,\)"),
+        (dict(batched_state=True), r"batched_state=True needs a leading axis of size 3"),
+    ],
+)
+def test_sweep_argument_errors(key, kwargs, match):
+    args = dict(keys=jax.random.split(key, 3), step=0.1, num_steps=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        lgan.sweep(FLOW, STATE, DATA, **args)
