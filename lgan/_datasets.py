@@ -179,7 +179,7 @@ def load_builtin(name: str) -> Float[np.ndarray, "n ..."]:
         name: One of the names above.
 
     Returns:
-        The data as a numpy array: float32 images, or float64 vectors of shape (n, d).
+        The data as a numpy array (float32 images, or float64 vectors of shape (n, d)).
     """
     if not isinstance(name, str):
         raise ValueError(f"name must be a string, got {name!r}")

@@ -171,7 +171,7 @@ def lemma1_basin_radius(
         refinements: Number of bracket refinements (>= 0).
 
     Returns:
-        R as a float: 0 if g(0, 0) < 0, ``inf`` if g >= 0 on the whole disc of radius r_max.
+        The radius R as a float; 0 if g(0, 0) < 0, ``inf`` if g >= 0 on the whole disc of radius r_max.
     """
     if not callable(mass):
         raise ValueError(f"mass must be a function M(psi, theta), got {type(mass).__name__}")

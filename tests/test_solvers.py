@@ -1,4 +1,5 @@
 import diffrax
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -76,3 +77,18 @@ def test_rk4_works_with_an_adaptive_controller():
         stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-8),
     )
     assert abs(float(sol.ys[-1]) - np.exp(-1.0)) < 1e-7
+
+
+def test_rk4_step_equals_diffrax_generic_erk_step():
+    """lgan.RK4 unrolls its stages; the step must equal Diffrax's AbstractERK.step on the same tableau."""
+    term = diffrax.ODETerm(lambda t, y, args: {"a": -y["a"] * y["b"] + jnp.sin(t), "b": y["a"] ** 2 - 0.5 * y["b"]})
+    y0 = {"a": jnp.array([0.3, -1.2]), "b": jnp.array([0.7, 0.1])}
+    solver = lgan.RK4()
+    fast = solver.step(term, 0.2, 0.45, y0, None, None, made_jump=False)
+    generic = diffrax.AbstractERK.step(solver, term, 0.2, 0.45, y0, None, None, made_jump=False)
+    for part in range(3):  # y1, y_error, dense_info (y0, y1, k)
+        leaves_fast, leaves_generic = jax.tree_util.tree_leaves(fast[part]), jax.tree_util.tree_leaves(generic[part])
+        assert len(leaves_fast) == len(leaves_generic)
+        for a, b in zip(leaves_fast, leaves_generic):
+            assert a.shape == b.shape
+            assert jnp.max(jnp.abs(a - b)) < 1e-13

@@ -105,8 +105,8 @@ def test_lemma1_trajectories_inside_the_basin_converge():
         norms = np.asarray(traj.norms)
         assert np.all(np.diff(norms) <= 1e-9)  # L = psi^2 + theta^2 never increases (Appendix A)
         assert norms[-1] < 1e-5
-    # R is only a sufficient radius (the basin is larger, about 1.2 here), but the basin is
-    # bounded: from radius 1.5 the trajectory ends on a limit cycle of norm about 4.8.
+    # R is only a sufficient radius: the basin is larger, bounded by an unstable periodic orbit of
+    # radius 1.20-1.34 (chapter 5). From radius 1.5 the trajectory escapes and keeps drifting out.
     traj = lgan.simulate(game, 1.5, 0.0, scheme="rk4", step=0.1, num_steps=300)
     assert float(traj.norms[-1]) > 2.0  # still growing at t = 30
 
