@@ -3,18 +3,27 @@
 1. ``lgan.solve_gan_flow`` with the Diffrax RK4 solver against the same vector field stepped by a
    hand-written ``jax.lax.scan`` RK4 loop (same minibatch rule, no metrics, no divergence check):
    run-time ratio (target <= 1.10) and compile times.
-2. RK4 per step against Euler per step (four field evaluations against one: close to 4).
+2. RK4 per step against Euler per step (four field evaluations against one: close to 4), and what
+   one field evaluation costs on its own.
 3. A vmapped sweep of 16 runs (``lgan.sweep``) against the same 16 runs one after another
-   (target >= 5x on 2 CPU cores).
+   (aim >= 5x on 2 CPU cores), at three network sizes.
 
-Timings are the minimum over interleaved repeats, after a warm-up call that compiles.
+Every call is timed whole (argument checks and dispatch included), after a first call that
+compiles. Ratios are medians over rounds of the per-round ratio of calls made back to back (see
+``paired``); absolute times are the fastest of the rounds.
 
-Run: .venv/bin/python benchmarks/gan_flow.py
+Run: .venv/bin/python benchmarks/gan_flow.py [--no-sweep | --sweep-only] [--host-devices N]
+  --no-sweep: parts 1 and 2 only; --sweep-only: part 3 only; --host-devices N: expose the CPU as N
+  XLA host devices, across which lgan.sweep splits its runs (part 3 then uses every core).
 """
 
 import os
 import platform
+import sys
 import time
+
+if "--host-devices" in sys.argv:  # before JAX starts
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={int(sys.argv[sys.argv.index('--host-devices') + 1])}"
 
 import diffrax
 import equinox as eqx
@@ -29,7 +38,7 @@ BATCH = 64
 WIDTH = 32
 DEPTH = 2
 STEP = 0.02
-REPEATS = 5
+REPEATS = 15
 
 
 def eight_gaussians(n, *, seed=0):
@@ -43,8 +52,10 @@ def eight_gaussians(n, *, seed=0):
 def hand_written_rk4(flow, state, data, key, step, num_steps, batch_size, *, diffrax_step=False):
     """The same field theta' = -grad(l_D + R), phi' = -grad l_G, stepped by a plain scan RK4 loop.
 
-    With ``diffrax_step=True`` the loop is the same but each step is ``lgan.RK4().step``: this
-    separates the cost of Diffrax's stage loop from that of the engine (metrics, divergence checks).
+    With ``diffrax_step=True`` the loop is the same but each step is ``lgan.RK4().step``; with
+    ``diffrax_step="generic"`` it is Diffrax's generic ``AbstractERK.step`` on the same tableau, which
+    loops over the stages. This separates the cost of the solver from that of the engine (argument
+    checks, metrics, divergence checks).
     """
     d0, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
     g0, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
@@ -70,7 +81,8 @@ def hand_written_rk4(flow, state, data, key, step, num_steps, batch_size, *, dif
     def body(y, i):
         batch = lgan.draw_minibatch(data, k, batch_size, key=jax.random.fold_in(noise_key, i))
         if diffrax_step:
-            y1, _, _, _, _ = solver.step(term, i * step, (i + 1) * step, y, batch, None, made_jump=False)
+            stepper = diffrax.AbstractERK.step if diffrax_step == "generic" else type(solver).step
+            y1, _, _, _, _ = stepper(solver, term, i * step, (i + 1) * step, y, batch, None, made_jump=False)
             return y1, None
         k1 = field(y, batch)
         k2 = field(axpy(step / 2, k1, y), batch)
@@ -90,98 +102,159 @@ def timed(fn):
     return time.perf_counter() - start, out
 
 
+def paired(fns, repeats):
+    """Run the functions in turn, ``repeats`` rounds; return every time of each.
+
+    On a shared 2-core machine the speed drifts by tens of per cent within a minute. Two calls made
+    back to back see the same drift, so a ratio is the median over rounds of the per-round ratio,
+    not a ratio of two medians.
+    """
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(timed(fn)[0])
+    return {name: np.asarray(t) for name, t in times.items()}
+
+
+def ratio(times, a, b):
+    return float(np.median(times[a] / times[b]))
+
+
 def main():
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, jax {jax.__version__}, backend {jax.default_backend()}")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, jax {jax.__version__}, "
+          f"backend {jax.default_backend()}, {len(jax.devices())} device(s)")
     data = jnp.asarray(eight_gaussians(2048))
     key = jax.random.key(0)
     state = lgan.mlp_gan(2, latent_dim=2, width=WIDTH, depth=DEPTH, key=jax.random.key(1))
     flow = lgan.gan_flow("standard", generator_loss="non_saturating", lam=0.01)
     print(
         f"8 Gaussians, MLPs width {WIDTH} depth {DEPTH}, batch {BATCH}, {NUM_STEPS} steps of h = {STEP}, "
-        f"standard loss (non-saturating) + Qin penalty lambda = 0.01; min of {REPEATS} interleaved repeats\n"
+        f"standard loss (non-saturating) + Qin penalty lambda = 0.01; ratios are medians of {REPEATS} interleaved rounds\n"
     )
 
-    def diffrax_run(solver, step=STEP, k=key, unroll=False):
+    def diffrax_run(solver):
         return lgan.solve_gan_flow(
-            flow, state, data, solver=solver, step=step, num_steps=NUM_STEPS, batch_size=BATCH, save_every=NUM_STEPS, key=k,
-            unroll_stages=unroll,
+            flow, state, data, solver=solver, step=STEP, num_steps=NUM_STEPS, batch_size=BATCH, save_every=NUM_STEPS, key=key,
         )  # fmt: skip
 
+    if "--sweep-only" in sys.argv:
+        return sweeps(flow, data, key)
     hand = jax.jit(lambda k, h: hand_written_rk4(flow, state, data, k, h, NUM_STEPS, BATCH))
     hand_dfx = jax.jit(lambda k, h: hand_written_rk4(flow, state, data, k, h, NUM_STEPS, BATCH, diffrax_step=True))
+    hand_generic = jax.jit(lambda k, h: hand_written_rk4(flow, state, data, k, h, NUM_STEPS, BATCH, diffrax_step="generic"))
     step_arr = jnp.asarray(STEP, dtype=data.dtype)
-
-    # --- compile times (first call minus a steady call) ---------------------------------------------
+    fns = {
+        "rk4": lambda: diffrax_run("rk4"),
+        "hand": lambda: hand(key, step_arr),
+        "hand_dfx": lambda: hand_dfx(key, step_arr),
+        "hand_generic": lambda: hand_generic(key, step_arr),
+        "euler": lambda: diffrax_run("euler"),
+    }
     first = {}
-    first["rk4"], out_rk4 = timed(lambda: diffrax_run("rk4"))
-    first["euler"], _ = timed(lambda: diffrax_run("euler"))
-    first["unrolled"], out_unrolled = timed(lambda: diffrax_run("rk4", unroll=True))
-    first["hand"], out_hand = timed(lambda: hand(key, step_arr))
-    first["hand_dfx"], _ = timed(lambda: hand_dfx(key, step_arr))
+    outs = {}
+    for name, fn in fns.items():  # compile and first run
+        first[name], outs[name] = timed(fn)
     # Same numbers from both RK4 implementations (the hand-written loop has no clipping or checks).
     diff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(
-        jax.tree_util.tree_leaves((eqx.filter(out_rk4.final.discriminator, eqx.is_inexact_array), eqx.filter(out_rk4.final.generator, eqx.is_inexact_array))),
-        jax.tree_util.tree_leaves(out_hand),
+        jax.tree_util.tree_leaves((eqx.filter(outs["rk4"].final.discriminator, eqx.is_inexact_array), eqx.filter(outs["rk4"].final.generator, eqx.is_inexact_array))),
+        jax.tree_util.tree_leaves(outs["hand"]),
     ))  # fmt: skip
-
-    best = {name: np.inf for name in ("rk4", "euler", "hand", "hand_dfx", "unrolled")}
-    for _ in range(REPEATS):
-        best["rk4"] = min(best["rk4"], timed(lambda: diffrax_run("rk4"))[0])
-        best["hand"] = min(best["hand"], timed(lambda: hand(key, step_arr))[0])
-        best["euler"] = min(best["euler"], timed(lambda: diffrax_run("euler"))[0])
-        best["hand_dfx"] = min(best["hand_dfx"], timed(lambda: hand_dfx(key, step_arr))[0])
-        best["unrolled"] = min(best["unrolled"], timed(lambda: diffrax_run("rk4", unroll=True))[0])
+    t = paired(fns, REPEATS)
+    best = {name: float(np.min(v)) for name, v in t.items()}
 
     print("1. Diffrax RK4 (lgan.solve_gan_flow) vs hand-written lax.scan RK4, same field and minibatches")
-    print(f"   compile+first run: diffrax {first['rk4']:.2f} s, hand-written {first['hand']:.2f} s")
-    print(f"   compile (first - steady): diffrax {first['rk4'] - best['rk4']:.2f} s, hand-written {first['hand'] - best['hand']:.2f} s")
-    print(f"   run: diffrax {best['rk4'] * 1e3:.1f} ms, hand-written {best['hand'] * 1e3:.1f} ms, ratio {best['rk4'] / best['hand']:.3f} (target <= 1.10)")
-    print(f"   max |difference| of the final parameters: {diff:.2e} (float32, 400 steps)")
-    print(f"   breakdown: the hand-written loop with lgan.RK4().step in place of the manual stages: {best['hand_dfx'] * 1e3:.1f} ms, "
-          f"ratio to hand-written {best['hand_dfx'] / best['hand']:.3f} (Diffrax's stage loop); "
-          f"engine over that {best['rk4'] / best['hand_dfx']:.3f} (metrics, divergence masking)")
-    diff_u = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(
-        jax.tree_util.tree_leaves(eqx.filter(out_unrolled.final, eqx.is_inexact_array)),
-        jax.tree_util.tree_leaves(eqx.filter(out_rk4.final, eqx.is_inexact_array)),
-    ))  # fmt: skip
-    print(f"   lgan.solve_gan_flow(..., unroll_stages=True) (lgan.RK4's tableau, stages unrolled): {best['unrolled'] * 1e3:.1f} ms, "
-          f"ratio to hand-written {best['unrolled'] / best['hand']:.3f} (target <= 1.10); compile {first['unrolled'] - best['unrolled']:.2f} s; "
-          f"max |difference| to the Diffrax step {diff_u:.1e}")
+    print(f"   compile (first call - fastest call): diffrax {first['rk4'] - best['rk4']:.2f} s, hand-written {first['hand'] - best['hand']:.2f} s")
+    print(f"   run: diffrax {best['rk4'] * 1e3:.1f} ms, hand-written {best['hand'] * 1e3:.1f} ms (fastest of {REPEATS}); "
+          f"ratio {ratio(t, 'rk4', 'hand'):.3f} (target <= 1.10; per-round ratios {np.min(t['rk4'] / t['hand']):.3f} to {np.max(t['rk4'] / t['hand']):.3f})")
+    print(f"   max |difference| of the final parameters: {diff:.2e} (float32, {NUM_STEPS} steps)")
+    print(f"   breakdown: the hand-written loop with lgan.RK4().step in place of the manual stages: ratio {ratio(t, 'hand_dfx', 'hand'):.3f} "
+          f"(the solver); the whole call over that loop: {ratio(t, 'rk4', 'hand_dfx'):.3f} (argument checks, dispatch, metrics, divergence checks)")
+    print(f"   for comparison, Diffrax's generic AbstractERK.step on the same tableau (a loop over the stages) in that loop: "
+          f"ratio {ratio(t, 'hand_generic', 'hand'):.3f} to hand-written, compile {first['hand_generic'] - best['hand_generic']:.2f} s")
     print("\n2. RK4 vs Euler per step (lgan.solve_gan_flow)")
-    print(f"   per step: rk4 {best['rk4'] / NUM_STEPS * 1e6:.1f} us, euler {best['euler'] / NUM_STEPS * 1e6:.1f} us, ratio {best['rk4'] / best['euler']:.2f} (close to 4)")
-    print(f"   with unroll_stages=True: rk4 {best['unrolled'] / NUM_STEPS * 1e6:.1f} us per step, ratio to euler {best['unrolled'] / best['euler']:.2f}")
-    print(f"   compile (first - steady): rk4 {first['rk4'] - best['rk4']:.2f} s, euler {first['euler'] - best['euler']:.2f} s")
-    print("\n3. 16 runs (16 keys x 16 steps h in [0.01, 0.04]), RK4, vmapped lgan.sweep vs the same runs one after another")
-    for width, batch in ((8, 16), (WIDTH, BATCH)):
-        for unroll in (False, True):
-            sweep_speedup(flow, data, key, width, batch, unroll)
+    print(f"   per step: rk4 {best['rk4'] / NUM_STEPS * 1e6:.1f} us, euler {best['euler'] / NUM_STEPS * 1e6:.1f} us, ratio {ratio(t, 'rk4', 'euler'):.2f} (4 field evaluations against 1)")
+    print(f"   compile (first call - fastest call): rk4 {first['rk4'] - best['rk4']:.2f} s, euler {first['euler'] - best['euler']:.2f} s")
+    field_cost(flow, state, data, key)
+    if "--no-sweep" not in sys.argv:
+        sweeps(flow, data, key)
 
 
-def sweep_speedup(flow, data, key, width, batch, unroll):
+def sweeps(flow, data, key):
+    print(f"\n3. 16 runs (16 keys x 16 steps h in [0.01, 0.04]), RK4, vmapped lgan.sweep ({len(jax.devices())} device(s)) vs the same runs one after another")
+    for width, batch in ((8, 16), (16, 64), (WIDTH, BATCH)):
+        sweep_speedup(flow, data, key, width, batch)
+    if len(jax.devices()) == 1:
+        print("   the ceiling: 400 Euler steps of the bare field (no engine), vmapped over 16 parameter sets vs one set, times 16")
+        for width, batch in ((8, 16), (16, 64), (WIDTH, BATCH)):
+            vmapped_field(flow, data, key, width, batch)
+
+
+def vmapped_field(flow, data, key, width, batch):
+    """How much vmapping itself gains: XLA:CPU runs a batch of small matrix products little faster than one by one."""
+    state = lgan.mlp_gan(2, latent_dim=2, width=width, depth=DEPTH, key=jax.random.key(1))
+    d0, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
+    g0, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+
+    def steps(y, k):
+        def body(c, i):
+            b = lgan.draw_minibatch(data, 2, batch, key=jax.random.fold_in(k, i))
+            d, g = c
+            gd = jax.grad(lambda dd: flow.discriminator_objective(lgan.GANState(eqx.combine(dd, d_static), eqx.combine(g, g_static), 2), b))(d)
+            gg = jax.grad(lambda gg_: flow.losses(lgan.GANState(eqx.combine(d, d_static), eqx.combine(gg_, g_static), 2), b)[1])(g)
+            return jax.tree_util.tree_map(lambda a, v: a - 1e-3 * v, c, (gd, gg)), None
+
+        return jax.lax.scan(body, y, jnp.arange(NUM_STEPS))[0]
+
+    one, many = jax.jit(steps), jax.jit(jax.vmap(steps))
+    ys = jax.tree_util.tree_map(lambda a: jnp.stack([a] * 16), (d0, g0))
+    ks = jax.random.split(key, 16)
+    timed(lambda: one((d0, g0), key))
+    timed(lambda: many(ys, ks))
+    t = paired({"one": lambda: one((d0, g0), key), "many": lambda: many(ys, ks)}, REPEATS // 3)
+    print(f"     width {width}, batch {batch}: one {np.min(t['one']) / NUM_STEPS * 1e6:.0f} us/step, 16 vmapped {np.min(t['many']) / NUM_STEPS * 1e6:.0f} us/step, "
+          f"speed-up {16 * ratio(t, 'one', 'many'):.2f}x")
+
+
+def field_cost(flow, state, data, key):
+    """What a step costs besides its field evaluations: the minibatch draw and the bookkeeping."""
+    d0, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
+    g0, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+    batch = lgan.draw_minibatch(data, state.latent_dim, BATCH, key=key)
+
+    def field(y):
+        d, g = y
+        st = lgan.GANState(eqx.combine(d, d_static), eqx.combine(g, g_static), state.latent_dim)
+        gd = jax.grad(lambda dd: flow.discriminator_objective(lgan.GANState(eqx.combine(dd, d_static), st.generator, st.latent_dim), batch))(d)
+        gg = jax.grad(lambda gg_: flow.losses(lgan.GANState(st.discriminator, eqx.combine(gg_, g_static), st.latent_dim), batch)[1])(g)
+        return jax.tree_util.tree_map(lambda a, b: a - 1e-3 * b, y, (gd, gg))
+
+    loop = jax.jit(lambda y: jax.lax.scan(lambda c, _: (field(c), None), y, None, length=NUM_STEPS)[0])
+    timed(lambda: loop((d0, g0)))
+    per_field = min(timed(lambda: loop((d0, g0)))[0] for _ in range(REPEATS)) / NUM_STEPS
+    print(f"   one field evaluation (a fixed minibatch, in a scan): {per_field * 1e6:.1f} us; the rest of an Euler step is the minibatch draw "
+          "and the bookkeeping, which RK4 pays once for four evaluations, so the ratio stays below 4")
+
+
+def sweep_speedup(flow, data, key, width, batch):
     state = lgan.mlp_gan(2, latent_dim=2, width=width, depth=DEPTH, key=jax.random.key(1))
     keys = jax.random.split(key, 16)
     steps16 = jnp.linspace(0.01, 0.04, 16)
 
     def sweep_run():
-        return lgan.sweep(flow, state, data, keys=keys, step=steps16, num_steps=NUM_STEPS, method="rk4", batch_size=batch, save_every=NUM_STEPS,
-                          unroll_stages=unroll)
+        return lgan.sweep(flow, state, data, keys=keys, step=steps16, num_steps=NUM_STEPS, method="rk4", batch_size=batch, save_every=NUM_STEPS)
 
     def sequential_run():
         return [
-            lgan.solve_gan_flow(flow, state, data, solver="rk4", step=float(steps16[r]), num_steps=NUM_STEPS, batch_size=batch, save_every=NUM_STEPS, key=keys[r],
-                                unroll_stages=unroll)
+            lgan.solve_gan_flow(flow, state, data, solver="rk4", step=float(steps16[r]), num_steps=NUM_STEPS, batch_size=batch, save_every=NUM_STEPS, key=keys[r])
             for r in range(16)
         ]
 
     first_sweep, out = timed(sweep_run)
     first_seq, _ = timed(sequential_run)
-    best_sweep = best_seq = np.inf
-    for _ in range(max(2, REPEATS // 2)):
-        best_sweep = min(best_sweep, timed(sweep_run)[0])
-        best_seq = min(best_seq, timed(sequential_run)[0])
-    print(f"   width {width}, batch {batch}, unroll_stages={unroll}: sweep {best_sweep * 1e3:.0f} ms (compile+first {first_sweep:.1f} s), "
-          f"one after another {best_seq * 1e3:.0f} ms (compile+first {first_seq:.1f} s): speed-up {best_seq / best_sweep:.2f}x (aim >= 5x); "
-          f"diverged {int(np.sum(np.asarray(out.diverged)))} of 16")
+    t = paired({"sweep": sweep_run, "sequential": sequential_run}, max(3, REPEATS // 3))
+    print(f"   width {width}, batch {batch}: sweep {np.min(t['sweep']) * 1e3:.0f} ms (compile+first {first_sweep:.1f} s), "
+          f"one after another {np.min(t['sequential']) * 1e3:.0f} ms (compile+first {first_seq:.1f} s): speed-up {ratio(t, 'sequential', 'sweep'):.2f}x "
+          f"(aim >= 5x); diverged {int(np.sum(np.asarray(out.diverged)))} of 16")
 
 
 if __name__ == "__main__":

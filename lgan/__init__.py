@@ -106,6 +106,7 @@ from ._toy_data import sample_two_gaussian_mixture as sample_two_gaussian_mixtur
 from ._metrics import frechet_distance as frechet_distance
 from ._metrics import gaussian_frechet_distance as gaussian_frechet_distance
 from ._metrics import mode_coverage as mode_coverage
+from ._metrics import sample_quality_metrics as sample_quality_metrics
 
 __version__ = "0.1.0"
 
@@ -216,4 +217,5 @@ __all__ = [
     "frechet_distance",
     "gaussian_frechet_distance",
     "mode_coverage",
+    "sample_quality_metrics",
 ]

@@ -11,8 +11,8 @@ minimax generator loss l_G = -E_z phi_2(D(G(z))) or the non-saturating one
 l_G = E_z phi_1(D(G(z))) (for the standard GAN, -E_z log sigmoid(D(G(z))); Qin et al. 2020,
 Section 2). It is integrated at a fixed step by Euler, Heun or the classical RK4 (:class:`lgan.RK4`),
 one Diffrax ``solver.step`` per step inside a ``jax.lax.scan`` (or, with ``unroll_stages=True``,
-the same Butcher tableau with its stages unrolled: Diffrax loops over the stages, which on CPU
-costs about 1.5x per RK4 step; see benchmarks/gan_flow.py).
+the same Butcher tableau with its stages unrolled; :class:`lgan.RK4` unrolls its own stages, so the
+flag only matters for Heun, whose Diffrax step loops over its stages).
 
 Minibatch rule: one minibatch per step, shared by all the stages of that step, drawn from the key
 ``jax.random.fold_in(key, k)`` at step k. Between t_k and t_k + h the solver then integrates one
@@ -76,8 +76,8 @@ class GANState(eqx.Module):
     @property
     def data_dim(self) -> int:
         """The dimension d of the samples the generator produces."""
-        out = jax.eval_shape(self.generator, jax.ShapeDtypeStruct((self.latent_dim,), jnp.result_type(float)))
-        return int(out.shape[0]) if out.ndim == 1 else -1
+        out = _output_shape(self.generator, (self.latent_dim,), jnp.result_type(float))
+        return int(out[0]) if len(out) == 1 else -1
 
 
 def mlp_gan(
@@ -340,6 +340,9 @@ class GANFlowResult(eqx.Module):
         divergence_norm: The parameter norm at step ``diverged_at`` (inf if non-finite; 0 if none).
         max_norm: The largest parameter norm reached before the divergence.
         method: The solver or optimiser that produced it.
+        states: With ``save_states_every=s``: the whole :class:`GANState` at steps 0, s, 2s, ..., n
+            (every parameter with a leading axis of size n / s + 1; frozen after a divergence,
+            like the metrics); else ``None``.
     """
 
     steps: Int[Array, " s"]
@@ -351,11 +354,13 @@ class GANFlowResult(eqx.Module):
     divergence_norm: Float[Array, ""]
     max_norm: Float[Array, ""]
     method: str = eqx.field(static=True)
+    states: GANState | None = None
 
     @property
-    def valid(self) -> Bool[Array, " s"]:
-        """True for the saved entries computed before any divergence."""
-        return jnp.where(self.diverged, self.steps < self.diverged_at, True)
+    def valid(self) -> Bool[Array, "*r s"]:
+        """True for the saved entries computed before any divergence (shape (r, s) for a :func:`sweep`)."""
+        diverged, at = jnp.asarray(self.diverged)[..., None], jnp.asarray(self.diverged_at)[..., None]
+        return jnp.where(diverged, self.steps < at, True)
 
     def summary(self) -> str:
         """One line: ``"rk4: diverged at step 37 (norm 1.2e+06)"`` or ``"rk4: finished 200 steps, ..."``."""
@@ -466,6 +471,8 @@ def _run(
     b1: float,
     b2: float,
     unroll_stages: bool = False,
+    save_states_every: int | None = None,
+    vmapped: bool = False,
 ):
     n = data.shape[0]
     noise_key, eval_key = jax.random.split(key)
@@ -520,12 +527,10 @@ def _run(
             return (d_new, optax.apply_updates(g, upd_g)), (opt_d, opt_g)
 
     def one_step(carry, k):
+        # One step with the divergence bookkeeping: a step whose norm is non-finite or above the
+        # threshold marks the run diverged, and from then on the state stays frozen.
         y, opt, diverged, diverged_at, div_norm, max_norm = carry
-
-        def compute(_):
-            return advance(y, opt, get_batch(k), k)
-
-        y_new, opt_new = jax.lax.cond(diverged, lambda _: (y, opt), compute, None)
+        y_new, opt_new = advance(y, opt, get_batch(k), k)
         norm = _norm(y_new)
         bad = ~(norm <= threshold) & ~diverged  # NaN counts as bad
         diverged_at = jnp.where(bad, k + 1, diverged_at)
@@ -536,17 +541,72 @@ def _run(
         opt = _tree_where(diverged, opt, opt_new)
         return (y, opt, diverged, diverged_at, div_norm, max_norm), None
 
+    def checked_block(carry, ks):
+        return jax.lax.scan(one_step, carry, ks)[0]
+
+    def two_pass_block(carry, ks):
+        # The same result as checked_block without its per-step selects (~10% of an RK4 step on CPU,
+        # benchmarks/gan_flow.py). Pass 0 takes plain steps and records the first step whose norm
+        # went bad; only if there is one, pass 1 repeats the block's steps up to just before it. One
+        # while loop runs both passes, so the step is traced (and compiled) once. Not under vmap,
+        # where every run would pay for the second pass of any one: sweeps use checked_block.
+        y0_, opt0_, _, _, _, max_norm0 = carry
+        start = ks[0]
+
+        def plain(k, c):
+            y, opt, first_bad, bad_norm, max_norm = c
+            y, opt = advance(y, opt, get_batch(k), k)
+            norm = _norm(y)
+            bad = ~(norm <= threshold) & (first_bad < 0)
+            first_bad = jnp.where(bad, k, first_bad)
+            bad_norm = jnp.where(bad, jnp.where(jnp.isfinite(norm), norm, jnp.inf), bad_norm)
+            max_norm = jnp.where(first_bad < 0, jnp.maximum(max_norm, norm), max_norm)
+            return y, opt, first_bad, bad_norm, max_norm
+
+        def one_pass(state):
+            p, stop, _, _, first_bad, bad_norm, max_norm = state
+            y, opt, fb, bn, mx = jax.lax.fori_loop(start, stop, plain, (y0_, opt0_, jnp.asarray(-1), zero, max_norm0))
+            first = p == 0  # pass 1 ends before the bad step and finds nothing new
+            first_bad, bad_norm, max_norm = (jnp.where(first, a, b) for a, b in ((fb, first_bad), (bn, bad_norm), (mx, max_norm)))
+            return p + 1, first_bad, y, opt, first_bad, bad_norm, max_norm
+
+        def again(state):
+            p, _, _, _, first_bad, _, _ = state
+            return (p == 0) | ((p == 1) & (first_bad >= 0))
+
+        init = (jnp.asarray(0), ks[-1] + 1, y0_, opt0_, jnp.asarray(-1), zero, max_norm0)
+        _, _, y, opt, first_bad, bad_norm, max_norm = jax.lax.while_loop(again, one_pass, init)
+        diverged = first_bad >= 0
+        return (y, opt, diverged, jnp.where(diverged, first_bad + 1, -1), jnp.where(diverged, bad_norm, zero), max_norm)
+
+    block = checked_block if vmapped else two_pass_block
+
     def one_save(carry, i):
-        carry, _ = jax.lax.scan(one_step, carry, i * save_every + jnp.arange(save_every))
+        ks = i * save_every + jnp.arange(save_every)
+        carry = jax.lax.cond(carry[2], lambda c: c, lambda c: block(c, ks), carry)  # a diverged run skips the block
         return carry, _metrics(flow, parts, carry[0], data, z_eval, u_eval, metric_fn)
+
+    saves_per_snapshot = (save_states_every or num_steps) // save_every
+
+    def one_snapshot(carry, j):
+        carry, saved = jax.lax.scan(one_save, carry, j * saves_per_snapshot + jnp.arange(saves_per_snapshot))
+        return carry, (saved, carry[0] if save_states_every else None)
 
     zero = jnp.zeros((), dtype=data.dtype)
     carry0 = (y0, opt0, jnp.asarray(False), jnp.asarray(-1), zero, _norm(y0))
     num_saves = num_steps // save_every
-    (y, _, diverged, diverged_at, div_norm, max_norm), saved = jax.lax.scan(one_save, carry0, jnp.arange(num_saves))
+    num_snapshots = num_saves // saves_per_snapshot
+    (y, _, diverged, diverged_at, div_norm, max_norm), (saved, snaps) = jax.lax.scan(
+        one_snapshot, carry0, jnp.arange(num_snapshots)
+    )
+    saved = jax.tree_util.tree_map(lambda a: a.reshape((num_saves,) + a.shape[2:]), saved)
     first = _metrics(flow, parts, y0, data, z_eval, u_eval, metric_fn)
     metrics = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), first, saved)
     steps = save_every * jnp.arange(num_saves + 1)
+    states = None
+    if save_states_every:
+        d_all, g_all = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), y0, snaps)
+        states = GANState(eqx.combine(d_all, parts.d_static), eqx.combine(g_all, parts.g_static), parts.latent_dim)
     return GANFlowResult(
         steps=steps,
         times=step * steps,
@@ -557,6 +617,7 @@ def _run(
         divergence_norm=div_norm,
         max_norm=max_norm,
         method=method,
+        states=states,
     )
 
 
@@ -566,10 +627,11 @@ _run_jit = eqx.filter_jit(_run)
 @eqx.filter_jit
 def _sweep_jit(
     flow, d0, g0, data, keys, steps, threshold, parts, method, num_steps, save_every, batch_size, metric_fn, b1, b2, state_axis,
-    unroll_stages,
+    unroll_stages, save_states_every,
 ):
     run = lambda f, d, g, k, s: _run(  # noqa: E731
-        f, d, g, data, k, s, threshold, parts, method, num_steps, save_every, batch_size, metric_fn, b1, b2, unroll_stages
+        f, d, g, data, k, s, threshold, parts, method, num_steps, save_every, batch_size, metric_fn, b1, b2, unroll_stages,
+        save_states_every, vmapped=True,
     )
     return eqx.filter_vmap(run, in_axes=(0, state_axis, state_axis, 0, 0))(flow, d0, g0, keys, steps)
 
@@ -578,7 +640,7 @@ def _sweep_jit(
 # Checks before compute.
 
 
-def _check_common(flow, state, data, num_steps, save_every, batch_size, divergence_threshold):
+def _check_common(flow, state, data, num_steps, save_every, batch_size, divergence_threshold, save_states_every=None):
     if not isinstance(flow, GANFlow):
         raise ValueError(f"flow must be an lgan.GANFlow (build it with lgan.gan_flow), got {type(flow).__name__}")
     if not isinstance(state, GANState):
@@ -587,12 +649,57 @@ def _check_common(flow, state, data, num_steps, save_every, batch_size, divergen
     check_int_at_least("save_every", save_every, 1)
     if num_steps % save_every:
         raise ValueError(f"save_every must divide num_steps, got save_every={save_every}, num_steps={num_steps}")
+    if save_states_every is not None:
+        check_int_at_least("save_states_every", save_states_every, 1)
+        if save_states_every % save_every or num_steps % save_states_every:
+            raise ValueError(
+                "save_states_every must be a multiple of save_every and divide num_steps, got "
+                f"save_states_every={save_states_every}, save_every={save_every}, num_steps={num_steps}"
+            )
     if batch_size is not None:
         check_int_at_least("batch_size", batch_size, 1)
     if isinstance(divergence_threshold, bool) or np.ndim(divergence_threshold) != 0:
         raise ValueError(f"divergence_threshold must be a real scalar > 0, got {divergence_threshold!r}")
     check_positive("divergence_threshold", divergence_threshold)
     return _check_data(data, state, flow)
+
+
+_SHAPE_CACHE: dict = {}
+
+
+def _output_shape(model, in_shape: tuple, dtype) -> tuple:
+    """``model(x).shape`` for x of ``in_shape``, by ``jax.eval_shape``, cached on the model's structure.
+
+    Tracing an MLP costs ~10 ms, which was most of the fixed cost of a short ``solve_gan_flow`` call;
+    the answer depends only on the tree structure, the leaves' shapes and dtypes (and any non-array
+    leaves, such as an activation function), so it is computed once per such structure.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten(model)
+
+    def leaf_key(leaf):
+        if eqx.is_array(leaf):
+            return (leaf.shape, str(leaf.dtype))
+        try:
+            hash(leaf)
+        except TypeError:
+            return ("id", id(leaf))
+        return leaf
+
+    key = (treedef, tuple(leaf_key(leaf) for leaf in leaves), in_shape, str(dtype))
+    try:
+        return _SHAPE_CACHE[key]
+    except (KeyError, TypeError):
+        pass
+    # A plain function around the model: eval_shape names what it traces, and for an Equinox module
+    # that means pretty-printing the whole module.
+    out = jax.eval_shape(lambda x: model(x), jax.ShapeDtypeStruct(in_shape, dtype))
+    shape = tuple(out.shape)
+    if len(_SHAPE_CACHE) < 256:
+        try:
+            _SHAPE_CACHE[key] = shape
+        except TypeError:
+            pass
+    return shape
 
 
 def _check_data(data, state: GANState, flow: GANFlow):
@@ -603,14 +710,13 @@ def _check_data(data, state: GANState, flow: GANFlow):
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"data must be real, got dtype {arr.dtype}")
     dtype = jnp.result_type(float)
-    z = jax.ShapeDtypeStruct((state.latent_dim,), dtype)
     try:
-        out = jax.eval_shape(state.generator, z)
+        out = _output_shape(state.generator, (state.latent_dim,), dtype)
     except Exception as err:  # noqa: BLE001
         raise ValueError(f"state.generator failed on a latent of shape ({state.latent_dim},): {err}") from err
-    if out.ndim != 1:
-        raise ValueError(f"state.generator must return a vector of shape (d,), got shape {out.shape}")
-    d = out.shape[0]
+    if len(out) != 1:
+        raise ValueError(f"state.generator must return a vector of shape (d,), got shape {out}")
+    d = out[0]
     if arr.ndim == 1 and d == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] < 1:
@@ -618,19 +724,27 @@ def _check_data(data, state: GANState, flow: GANFlow):
     if arr.shape[1] != d:
         raise ValueError(f"data has dimension {arr.shape[1]} but the generator makes samples of dimension {d}")
     try:
-        d_out = jax.eval_shape(state.discriminator, jax.ShapeDtypeStruct((d,), dtype))
+        d_out = _output_shape(state.discriminator, (d,), dtype)
     except Exception as err:  # noqa: BLE001
         raise ValueError(f"data has dimension {d} but state.discriminator fails on a sample of shape ({d},): {err}") from err
-    if d_out.shape != ():
-        raise ValueError(f"state.discriminator must return a scalar, got shape {d_out.shape}")
+    if d_out != ():
+        raise ValueError(f"state.discriminator must return a scalar, got shape {d_out}")
     check_finite("data", arr)
     if flow.anchor is not None and flow.anchor.shape != (d,):
         raise ValueError(f"anchor has shape {flow.anchor.shape} but the data have dimension {d}")
     return jnp.asarray(arr, dtype=dtype)
 
 
+def _host_norm(tree, axis=None):
+    # On the host in float64: op-by-op jnp here cost ~4 ms per call.
+    leaves = [np.asarray(leaf, dtype=np.float64) for leaf in jax.tree_util.tree_leaves(tree)]
+    if axis is None:
+        return float(np.sqrt(sum(np.sum(leaf**2) for leaf in leaves)))
+    return np.sqrt(sum(np.sum(leaf.reshape(leaf.shape[0], -1) ** 2, axis=1) for leaf in leaves))
+
+
 def _check_initial_norm(d0, g0, threshold):
-    norm0 = float(_norm((d0, g0)))
+    norm0 = _host_norm((d0, g0))
     if not np.isfinite(norm0):
         raise ValueError("state must have finite parameters")
     if not norm0 <= float(threshold):
@@ -667,6 +781,7 @@ def solve_gan_flow(
     metric_fn: MetricFn | None = None,
     divergence_threshold: float = 1e6,
     unroll_stages: bool = False,
+    save_states_every: int | None = None,
 ) -> GANFlowResult:
     """Integrate the GAN flow (theta', phi') = v(theta, phi) (Qin et al. 2020, eq. 4) at a fixed step.
 
@@ -692,8 +807,12 @@ def solve_gan_flow(
             the built-in metrics.
         divergence_threshold: Parameter norm above which a run counts as diverged.
         unroll_stages: Evaluate the solver's Butcher tableau with the stages unrolled instead of
-            calling Diffrax's ``solver.step`` (same scheme, equal up to round-off; Diffrax loops over
-            the stages, which costs about 1.5x on CPU for RK4, see benchmarks/gan_flow.py).
+            calling Diffrax's ``solver.step`` (same scheme, equal up to round-off). Diffrax's generic
+            step loops over the stages, which keeps XLA from fusing across them; ``lgan.RK4`` already
+            unrolls its stages, so this only changes how Heun is stepped.
+        save_states_every: Also keep the whole state every s steps (s a multiple of ``save_every``
+            that divides ``num_steps``) in ``result.states``, e.g. to draw the generator during
+            training; ``None`` keeps only the final state.
 
     Returns:
         :class:`GANFlowResult`.
@@ -703,7 +822,7 @@ def solve_gan_flow(
     _check_bool("unroll_stages", unroll_stages)
     return _single(
         flow, state, data, solver, step, num_steps, batch_size, save_every, key, metric_fn, divergence_threshold, 0.9, 0.999,
-        unroll_stages,
+        unroll_stages, save_states_every,
     )  # fmt: skip
 
 
@@ -722,6 +841,7 @@ def train_with_adam(
     key: PRNGKeyArray,
     metric_fn: MetricFn | None = None,
     divergence_threshold: float = 1e6,
+    save_states_every: int | None = None,
 ) -> GANFlowResult:
     """What users do instead of solving the flow: Adam steps (Optax) on l_D + regularisers and on l_G.
 
@@ -744,6 +864,9 @@ def train_with_adam(
         key: PRNG key.
         metric_fn: Optional extra metrics, as in :func:`solve_gan_flow`.
         divergence_threshold: Parameter norm above which a run counts as diverged.
+        save_states_every: Also keep the whole state every s updates (s a multiple of ``save_every``
+            that divides ``num_steps``) in ``result.states``, e.g. to draw the generator during
+            training; ``None`` keeps only the final state.
 
     Returns:
         :class:`GANFlowResult` with method ``"adam_simultaneous"`` or ``"adam_alternating"``.
@@ -755,12 +878,15 @@ def train_with_adam(
     method = "adam_alternating" if alternating else "adam_simultaneous"
     return _single(
         flow, state, data, method, learning_rate, num_steps, batch_size, save_every, key, metric_fn, divergence_threshold,
-        float(b1), float(b2),
-    )
+        float(b1), float(b2), False, save_states_every,
+    )  # fmt: skip
 
 
-def _single(flow, state, data, method, step, num_steps, batch_size, save_every, key, metric_fn, threshold, b1, b2, unroll=False):
-    data = _check_common(flow, state, data, num_steps, save_every, batch_size, threshold)
+def _single(
+    flow, state, data, method, step, num_steps, batch_size, save_every, key, metric_fn, threshold, b1, b2, unroll=False,
+    save_states_every=None,
+):  # fmt: skip
+    data = _check_common(flow, state, data, num_steps, save_every, batch_size, threshold, save_states_every)
     if metric_fn is not None and not callable(metric_fn):
         raise ValueError(f"metric_fn must be callable as metric_fn(state, x, z) -> dict, got {type(metric_fn).__name__}")
     d0, g0, d_static, g_static = _split_state(state)
@@ -770,7 +896,7 @@ def _single(flow, state, data, method, step, num_steps, batch_size, save_every, 
     flow = _strong(flow, dtype)
     return _run_jit(
         flow, d0, g0, data, key, jnp.asarray(step, dtype), jnp.asarray(threshold, dtype), parts, method,
-        num_steps, save_every, batch_size, metric_fn, b1, b2, bool(unroll),
+        num_steps, save_every, batch_size, metric_fn, b1, b2, bool(unroll), save_states_every,
     )  # fmt: skip
 
 
@@ -792,12 +918,14 @@ def sweep(
     b1: float = 0.5,
     b2: float = 0.999,
     unroll_stages: bool = False,
+    save_states_every: int | None = None,
 ) -> GANFlowResult:
     """Many runs of :func:`solve_gan_flow` (or :func:`train_with_adam`) as one vmapped, compiled call.
 
     Run r uses ``keys[r]``, ``step[r]`` and, for each name in ``hyperparameters``, the value
     ``hyperparameters[name][r]``; everything is an array, so other values of the same shape do
-    not recompile. Run r equals the single run with the same arguments.
+    not recompile. Run r equals the single run with the same arguments. With several devices
+    (``jax.devices()``) and r a multiple of their number, the runs are split evenly across them.
 
     Args:
         flow: The :class:`GANFlow`; each swept hyperparameter must be part of it (not ``None``).
@@ -819,6 +947,8 @@ def sweep(
         b1: Adam's beta_1 (Adam only).
         b2: Adam's beta_2 (Adam only).
         unroll_stages: As in :func:`solve_gan_flow` (Heun and RK4 only).
+        save_states_every: As in :func:`solve_gan_flow`; ``result.states`` then has leading axes
+            (r, n / s + 1).
 
     Returns:
         :class:`GANFlowResult` whose array leaves have a leading axis of size r.
@@ -843,7 +973,7 @@ def sweep(
                 )
     # With one state per run, the model checks look at run 0.
     first = jax.tree_util.tree_map(lambda a: a[0] if eqx.is_array(a) and a.ndim > 0 else a, state) if batched_state else state
-    data = _check_common(flow, first, data, num_steps, save_every, batch_size, divergence_threshold)
+    data = _check_common(flow, first, data, num_steps, save_every, batch_size, divergence_threshold, save_states_every)
     dtype = data.dtype
     step_arr = np.asarray(step, dtype=float)
     if step_arr.ndim == 0:
@@ -880,15 +1010,36 @@ def sweep(
         batched_flow = eqx.tree_at(lambda f, name=name: getattr(f, name), batched_flow, new)
     d0, g0, d_static, g_static = _split_state(state)
     if batched_state:
-        norms = jax.vmap(lambda d, g: _norm((d, g)))(d0, g0)
-        if not np.all(np.asarray(norms) <= float(divergence_threshold)):
-            raise ValueError(f"divergence_threshold must exceed every initial parameter norm (max {float(jnp.max(norms)):.3g})")
+        norms = _host_norm((d0, g0), axis=0)
+        if not np.all(norms <= float(divergence_threshold)):
+            raise ValueError(f"divergence_threshold must exceed every initial parameter norm (max {float(np.max(norms)):.3g})")
     else:
         _check_initial_norm(d0, g0, divergence_threshold)
     parts = _Parts(d_static, g_static, state.latent_dim)
     batched_flow = _strong(batched_flow, dtype)
+    steps = jnp.asarray(step_arr, dtype)
+    # Runs are independent: with several devices (GPUs, or CPU cores exposed as host devices through
+    # XLA_FLAGS=--xla_force_host_platform_device_count=N), split them evenly across the devices.
+    put = _runs_sharding(r)
+    batched_flow, keys, steps = put(batched_flow), put(keys), put(steps)
+    if batched_state:
+        d0, g0 = put(d0), put(g0)
     return _sweep_jit(
-        batched_flow, d0, g0, data, keys, jnp.asarray(step_arr, dtype), jnp.asarray(divergence_threshold, dtype), parts,
+        batched_flow, d0, g0, data, keys, steps, jnp.asarray(divergence_threshold, dtype), parts,
         method, num_steps, save_every, batch_size, metric_fn, float(b1), float(b2), 0 if batched_state else None,
-        bool(unroll_stages),
+        bool(unroll_stages), save_states_every,
     )  # fmt: skip
+
+
+def _runs_sharding(r: int):
+    """A function placing the leading (run) axis of every array leaf across the devices, if r splits evenly.
+
+    With one device, or when r is not a multiple of the device count, it returns the tree unchanged
+    and the sweep runs on the default device.
+    """
+    devices = jax.devices()
+    if len(devices) < 2 or r % len(devices):
+        return lambda tree: tree
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("runs",))
+    runs = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("runs"))
+    return lambda tree: jax.tree_util.tree_map(lambda a: jax.device_put(a, runs) if eqx.is_array(a) else a, tree)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from jaxtyping import Float
+from jaxtyping import Float, PRNGKeyArray
 
 from ._custom_types import Density1D, Density2D
 from ._validation import check_finite, check_int_at_least, check_interval, check_positive
@@ -266,8 +268,26 @@ class GaussianMixture1D(NamedTuple):
         """(min_i m_i - width s_i, max_i m_i + width s_i): an interval holding all but ~e^(-width^2/2) of the mass."""
         return float(np.min(self.means - width * self.stds)), float(np.max(self.means + width * self.stds))
 
-    def sample(self, n: int, *, seed: int) -> np.ndarray:
-        """n samples (numpy, for plotting and checks)."""
+    def sample(self, n: int, *, key: PRNGKeyArray | None = None, seed: int | None = None) -> np.ndarray:
+        """n samples as a numpy array of shape (n,): a component i with probability w_i, then N(m_i, s_i^2).
+
+        Args:
+            n: Number of samples, >= 1.
+            key: A JAX PRNG key (``jax.random.key``), as everywhere else in lgan.
+            seed: Or an integer seed for numpy's generator (the chapters written before ``key``
+                existed use it). Give exactly one of ``key`` and ``seed``.
+
+        Returns:
+            The samples, shape (n,).
+        """
+        check_int_at_least("n", n, 1)
+        if (key is None) == (seed is None):
+            raise ValueError("give exactly one of key (a jax.random.key) and seed (an integer)")
+        if key is not None:
+            k_comp, k_noise = jax.random.split(key)
+            comp = np.asarray(jax.random.choice(k_comp, len(self.weights), (n,), p=jnp.asarray(self.weights)))
+            noise = np.asarray(jax.random.normal(k_noise, (n,)), dtype=float)
+            return self.means[comp] + self.stds[comp] * noise
         rng = np.random.default_rng(seed)
         comp = rng.choice(len(self.weights), size=n, p=self.weights)
         return rng.normal(self.means[comp], self.stds[comp])

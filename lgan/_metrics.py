@@ -14,6 +14,7 @@ the usual summary is the number of modes covered and the fraction of high-qualit
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, Scalar
@@ -236,3 +237,66 @@ def mode_coverage(
     c = jnp.reshape(jnp.asarray(centres, dtype=dtype), (sc[0], -1))
     s = jnp.broadcast_to(jnp.asarray(std, dtype=dtype), (sc[0],))
     return _mode_coverage(x, c, s, jnp.asarray(threshold, dtype=dtype), int(min_count))
+
+
+# ----------------------------------------------------------------------------- along a solve
+
+
+def sample_quality_metrics(
+    centres: Float[ArrayLike, "k *d"] | None = None,
+    std: Float[ArrayLike, "*k"] | None = None,
+    *,
+    threshold: float = 3.0,
+    min_fraction: float = 0.01,
+):
+    """A ``metric_fn`` for :func:`lgan.solve_gan_flow` and :func:`lgan.sweep` that scores the generator.
+
+    At every saved step it pushes the evaluation latents z through G and records ``frechet``,
+    :func:`frechet_distance` between the data and G(z) (the paper's metric, Khrulkov et al. 2021,
+    Section 7); with ``centres`` and ``std`` also ``modes``, the number of modes covered, and
+    ``high_quality``, the fraction of high-quality samples (:func:`mode_coverage`). The flow
+    evaluates it on the whole data set and as many latents, so a mode counts as covered when at
+    least ``min_fraction`` of the n samples are high-quality samples of it.
+
+    Args:
+        centres: Mode centres, shape (K, d) (or (K,) for 1-D data); ``None`` for ``frechet`` only.
+        std: Standard deviation of the modes, > 0: a scalar or shape (K,); with ``centres``.
+        threshold: The radius t > 0 of :func:`mode_coverage`, in standard deviations.
+        min_fraction: The fraction of the samples in (0, 1] that a mode needs to count as covered.
+
+    Returns:
+        ``metric_fn(state, x, z) -> dict`` of scalars.
+    """
+    if (centres is None) != (std is None):
+        raise ValueError("centres and std must be given together (or neither, for the Frechet distance only)")
+    check_positive("threshold", threshold)
+    if isinstance(min_fraction, bool) or np.ndim(min_fraction) != 0 or not 0.0 < float(min_fraction) <= 1.0:
+        raise ValueError(f"min_fraction must be in (0, 1], got {min_fraction!r}")
+    dtype = jnp.result_type(float)
+    if centres is not None:
+        sc = _shape("centres", centres)
+        if len(sc) not in (1, 2) or sc[0] < 1:
+            raise ValueError(f"centres must have shape (K,) or (K, d) with K >= 1, got shape {sc}")
+        _check_real_finite("centres", centres)
+        sd = _shape("std", std)
+        if sd not in ((), (sc[0],)):
+            raise ValueError(f"std must be a scalar or have shape ({sc[0]},), one per centre, got shape {sd}")
+        check_positive("std", std)
+        c = jnp.reshape(jnp.asarray(centres, dtype=dtype), (sc[0], -1))
+        s = jnp.broadcast_to(jnp.asarray(std, dtype=dtype), (sc[0],))
+    t = float(threshold)
+
+    def metric_fn(state, x, z):
+        fake = jax.vmap(state.generator)(z)
+        fake = jnp.reshape(fake, (fake.shape[0], -1))
+        x2 = jnp.reshape(x, (x.shape[0], -1))
+        out = {"frechet": _frechet_from_samples(x2, fake)}
+        if centres is not None:
+            if c.shape[1] != fake.shape[1]:
+                raise ValueError(f"centres have dimension {c.shape[1]} but the generator makes samples of dimension {fake.shape[1]}")
+            min_count = max(1, int(np.ceil(float(min_fraction) * fake.shape[0])))
+            modes, quality = _mode_coverage(fake, c.astype(fake.dtype), s.astype(fake.dtype), jnp.asarray(t, fake.dtype), min_count)
+            out.update(modes=modes, high_quality=quality)
+        return out
+
+    return metric_fn

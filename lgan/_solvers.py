@@ -67,7 +67,7 @@ class RK4(diffrax.AbstractERK):
         """One RK4 step, the same as ``AbstractERK.step`` on this tableau with the four stages unrolled.
 
         Diffrax's generic ERK loops over the stages, which keeps XLA from fusing across them and
-        costs ~1.5x on small CPU problems (benchmarks/gan_flow.py); the arithmetic here is the
+        costs extra on small CPU problems (measured in benchmarks/gan_flow.py); the arithmetic here is the
         tableau's, term by term.
         """
         del solver_state, made_jump

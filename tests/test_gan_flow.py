@@ -74,6 +74,23 @@ def test_divergence_is_reported_at_the_exact_step(key):
     assert f"diverged at step {k}" in stopped.summary()
 
 
+def test_divergence_inside_a_block_of_steps_matches_step_by_step_saving(key):
+    # With save_every=4 the single-run engine steps a block of 4 without per-step checks and redoes the
+    # block up to the bad step when one is found: the result must equal the run that saves every step.
+    free = _run_a(key, step=0.8, divergence_threshold=1e300)
+    norms = np.asarray(free.metrics["norm"])
+    k = 6  # the state after step 6 goes bad: the second step of the block of steps 5..8
+    assert norms[k] > max(norms[:k])  # the norm grows here (step 0.8 is unstable)
+    threshold = 0.5 * (norms[k] + max(norms[:k]))
+    every = _run_a(key, step=0.8, divergence_threshold=threshold)
+    blocks = _run_a(key, step=0.8, divergence_threshold=threshold, save_every=4)
+    assert bool(blocks.diverged) and int(blocks.diverged_at) == int(every.diverged_at) == k
+    assert float(blocks.divergence_norm) == pytest.approx(float(every.divergence_norm), rel=1e-12)
+    assert float(blocks.max_norm) == pytest.approx(float(every.max_norm), rel=1e-12)
+    np.testing.assert_allclose(_params(blocks.final), _params(every.final), rtol=1e-12)
+    np.testing.assert_allclose(blocks.metrics["norm"], every.metrics["norm"][::4], rtol=1e-12)
+
+
 def test_non_finite_blow_up_is_reported_without_nans(key):
     out = _run_a(key, step=1e8)
     assert bool(out.diverged) and 1 <= int(out.diverged_at) <= 8
@@ -122,6 +139,24 @@ def test_unrolled_stages_take_the_same_step_as_diffrax(key, solver):
     assert not np.allclose(_params(stock.final), _params(STATE))
 
 
+@pytest.mark.parametrize("method", ["rk4", "adam"])
+def test_saved_states_are_the_states_of_shorter_runs(key, method):
+    # The minibatch of step k depends on (key, k) only, so the state kept at step 4 of an 8-step run is
+    # the final state of the 4-step run with the same key, for the flow and for Adam (whose moments
+    # run on inside the one call).
+    if method == "rk4":
+        run = lambda n, **kw: _run_a(key, num_steps=n, **kw)  # noqa: E731
+    else:
+        run = lambda n, **kw: lgan.train_with_adam(FLOW, STATE, DATA, learning_rate=1e-2, num_steps=n, batch_size=8, key=key, **kw)  # noqa: E731
+    long = run(8, save_states_every=4)
+    assert run(8).states is None
+    states = [jax.tree_util.tree_map(lambda a, j=j: a[j] if eqx.is_array(a) else a, long.states) for j in range(3)]
+    np.testing.assert_allclose(_params(states[0]), _params(STATE), rtol=0)
+    np.testing.assert_allclose(_params(states[1]), _params(run(4).final), rtol=1e-12)
+    np.testing.assert_allclose(_params(states[2]), _params(long.final), rtol=0)
+    assert not np.allclose(_params(states[1]), _params(states[2]))
+
+
 def test_sweep_equals_individual_runs(key):
     keys = jax.random.split(key, 3)
     steps = jnp.array([0.05, 0.1, 0.2])
@@ -149,6 +184,26 @@ def test_sweep_over_seeds_with_one_state_per_run(key):
     assert swept.metrics["norm"].shape == (3, 9)
     assert not np.allclose(swept.metrics["norm"][0], swept.metrics["norm"][1])
     assert not np.any(np.asarray(swept.diverged))
+
+
+def test_sweep_reports_valid_entries_per_run(key):
+    # Same configuration as the test above (no new compile); run 2 blows up at its first steps.
+    init_keys = jax.random.split(jax.random.key(3), 3)
+    states = eqx.filter_vmap(lambda k: lgan.mlp_gan(1, latent_dim=1, width=4, depth=1, key=k))(init_keys)
+    swept = lgan.sweep(
+        FLOW, states, DATA, keys=jax.random.split(key, 3), step=jnp.array([0.1, 0.1, 1e8]), num_steps=8, batch_size=8,
+        hyperparameters={"gamma": jnp.full(3, 0.5)}, batched_state=True,
+    )  # fmt: skip
+    assert np.asarray(swept.diverged).tolist() == [False, False, True]
+    k = int(swept.diverged_at[2])
+    assert 1 <= k <= 8
+    assert swept.valid.shape == (3, 9)
+    assert np.asarray(swept.valid).tolist() == [[True] * 9, [True] * 9, [i < k for i in range(9)]]
+    # The single run (whose engine checks blocks of steps, not each step) reports the same.
+    state2 = jax.tree_util.tree_map(lambda a: a[2] if eqx.is_array(a) else a, states)
+    single = lgan.solve_gan_flow(FLOW, state2, DATA, step=1e8, key=jax.random.split(key, 3)[2], **RUN_A)
+    assert int(single.diverged_at) == k and float(single.divergence_norm) == float(swept.divergence_norm[2])
+    np.testing.assert_allclose(single.metrics["norm"], swept.metrics["norm"][2], rtol=1e-12)
 
 
 def test_adam_simultaneous_and_alternating(key):
@@ -189,6 +244,9 @@ def test_weight_clipping_keeps_the_discriminator_in_the_box(key):
         (dict(flow="standard"), r"flow must be an lgan.GANFlow"),
         (dict(metric_fn=3), r"metric_fn must be callable"),
         (dict(unroll_stages="yes"), r"unroll_stages must be True or False, got 'yes'"),
+        (dict(save_states_every=0), r"save_states_every must be an integer >= 1, got 0"),
+        (dict(save_states_every=3), r"save_states_every must be a multiple of save_every and divide num_steps, got save_states_every=3"),
+        (dict(save_every=2, save_states_every=1), r"save_states_every must be a multiple of save_every"),
     ],
 )
 def test_solve_argument_errors(key, kwargs, match):
@@ -253,3 +311,46 @@ def test_sweep_argument_errors(key, kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         lgan.sweep(FLOW, STATE, DATA, **args)
+
+
+_SHARDED_SWEEP = """
+import jax, numpy as np
+jax.config.update("jax_enable_x64", True)
+import lgan
+assert len(jax.devices()) == 2, jax.devices()
+data = np.asarray(jax.random.normal(jax.random.key(11), (32,)) * 0.5 + 1.0)
+flow = lgan.gan_flow("standard", generator_loss="non_saturating", gamma=0.5, penalty_measure="mu_gp")
+import equinox as eqx
+states = eqx.filter_vmap(lambda k: lgan.mlp_gan(1, latent_dim=1, width=4, depth=1, key=k))(jax.random.split(jax.random.key(3), 4))
+kwargs = dict(keys=jax.random.split(jax.random.key(0), 4), step=np.array([0.1, 0.2, 0.1, 1e8]), num_steps=8,
+              batch_size=8, save_every=2, save_states_every=4, batched_state=True)
+res = lgan.sweep(flow, states, data, **kwargs)
+assert len(res.final.generator.layers[0].weight.sharding.device_set) == 2  # the runs were split
+np.savez("OUT", norm=res.metrics["norm"], diverged_at=res.diverged_at,
+         final=np.concatenate([np.ravel(a) for a in jax.tree_util.tree_leaves(res.states) if hasattr(a, "shape")]))
+"""
+
+
+def test_sweep_splits_runs_across_devices_with_the_same_results(tmp_path):
+    # Two host devices need XLA_FLAGS before JAX starts: run the sweep in a fresh interpreter.
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    script = _SHARDED_SWEEP.replace("OUT", str(tmp_path / "sharded.npz"))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    sharded = np.load(tmp_path / "sharded.npz")
+    # The same sweep on this process's single device.
+    assert len(jax.devices()) == 1
+    data = np.asarray(jax.random.normal(jax.random.key(11), (32,)) * 0.5 + 1.0)
+    states = eqx.filter_vmap(lambda k: lgan.mlp_gan(1, latent_dim=1, width=4, depth=1, key=k))(jax.random.split(jax.random.key(3), 4))
+    res = lgan.sweep(
+        FLOW, states, data, keys=jax.random.split(jax.random.key(0), 4), step=np.array([0.1, 0.2, 0.1, 1e8]), num_steps=8,
+        batch_size=8, save_every=2, save_states_every=4, batched_state=True,
+    )  # fmt: skip
+    assert np.asarray(res.diverged_at).tolist() == sharded["diverged_at"].tolist() and int(res.diverged_at[3]) >= 1
+    np.testing.assert_allclose(res.metrics["norm"], sharded["norm"], rtol=1e-12)
+    final = np.concatenate([np.ravel(a) for a in jax.tree_util.tree_leaves(res.states) if hasattr(a, "shape")])
+    np.testing.assert_allclose(final, sharded["final"], rtol=1e-12)

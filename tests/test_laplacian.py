@@ -1,5 +1,6 @@
 import time
 
+import jax
 import numpy as np
 import pytest
 
@@ -118,3 +119,25 @@ def test_bad_mixture():
         lgan.gaussian_mixture([0.0, 1.0], 1.0, [0.0, 0.0])
     with pytest.raises(ValueError, match="separation must be finite, got nan"):
         lgan.two_gaussian_mixture(float("nan"))
+
+
+@pytest.mark.parametrize("how", ["key", "seed"])
+def test_mixture_samples_have_the_mixture_moments(how):
+    # 1/4 N(-1, 0.5^2) + 3/4 N(2, 1): mean 5/4, variance E[s^2 + m^2] - mean^2 = 0.8125 + 3.25 - 1.5625 = 2.5.
+    g = lgan.gaussian_mixture([-1.0, 2.0], [0.5, 1.0], [1.0, 3.0])
+    kwargs = {"key": jax.random.key(3)} if how == "key" else {"seed": 3}
+    x = g.sample(200_000, **kwargs)
+    assert x.shape == (200_000,)
+    # Standard errors: sqrt(2.5 / 2e5) = 0.0035 for the mean, about 0.01 for the variance; 5 of each.
+    assert abs(x.mean() - 1.25) < 0.018 and abs(x.var() - 2.5) < 0.05
+    np.testing.assert_array_equal(g.sample(10, **kwargs), g.sample(10, **kwargs))
+
+
+def test_mixture_sample_errors():
+    g = lgan.gaussian_mixture([0.0], [1.0])
+    with pytest.raises(ValueError, match="give exactly one of key"):
+        g.sample(5)
+    with pytest.raises(ValueError, match="give exactly one of key"):
+        g.sample(5, key=jax.random.key(0), seed=0)
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
+        g.sample(0, seed=0)

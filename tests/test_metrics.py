@@ -204,3 +204,57 @@ GFD, FD, MC = lgan.gaussian_frechet_distance, lgan.frechet_distance, lgan.mode_c
 def test_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- sample_quality_metrics
+
+
+def test_sample_quality_metrics_equal_the_direct_scores(key):
+    ring = lgan.ring_of_gaussians(8, radius=2.0, std=0.1)
+    x = ring.sample(400, key=key)
+    state = lgan.mlp_gan(2, latent_dim=2, width=4, depth=1, key=jax.random.key(5))
+    # A generator that maps half its latents onto mode 0 and half onto mode 4 covers exactly those two.
+    centres = np.asarray(ring.centres)
+    z = np.concatenate([np.tile(centres[0], (200, 1)), np.tile(centres[4], (200, 1))])
+    exact = lgan.GANState(state.discriminator, lambda zz: zz, 2)
+    out = lgan.sample_quality_metrics(ring.centres, ring.std)(exact, x, z)
+    assert int(out["modes"]) == 2 and float(out["high_quality"]) == 1.0
+    np.testing.assert_allclose(out["frechet"], lgan.frechet_distance(x, z), rtol=1e-12)
+    # A random network: the same numbers as frechet_distance and mode_coverage with min_count = 1% of n.
+    zr = jax.random.normal(jax.random.key(6), (400, 2))
+    fake = jax.vmap(state.generator)(zr)
+    got = lgan.sample_quality_metrics(ring.centres, ring.std, threshold=20.0)(state, x, zr)
+    modes, quality = lgan.mode_coverage(fake, ring.centres, ring.std, threshold=20.0, min_count=4)
+    assert int(got["modes"]) == int(modes) and float(got["high_quality"]) == pytest.approx(float(quality), rel=1e-12)
+    np.testing.assert_allclose(got["frechet"], lgan.frechet_distance(x, fake), rtol=1e-12)
+    assert set(lgan.sample_quality_metrics()(state, x, zr)) == {"frechet"}
+
+
+def test_sample_quality_metrics_along_a_solve(key):
+    ring = lgan.ring_of_gaussians(8, radius=2.0, std=0.1)
+    x = ring.sample(64, key=key)
+    state = lgan.mlp_gan(2, latent_dim=2, width=4, depth=1, key=jax.random.key(5))
+    res = lgan.solve_gan_flow(
+        lgan.gan_flow("standard"), state, x, solver="euler", step=0.05, num_steps=4, save_every=2, batch_size=16, key=key,
+        metric_fn=lgan.sample_quality_metrics(ring.centres, ring.std),
+    )  # fmt: skip
+    assert {"frechet", "modes", "high_quality"} <= set(res.metrics)
+    assert res.metrics["modes"].shape == (3,) and np.all((0 <= res.metrics["modes"]) & (res.metrics["modes"] <= 8))
+    assert np.all(np.asarray(res.metrics["frechet"]) > 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(centres=np.zeros((3, 2))), r"centres and std must be given together"),
+        (dict(std=0.1), r"centres and std must be given together"),
+        (dict(centres=np.zeros((3, 2)), std=-0.1), r"std must be > 0, got -0.1"),
+        (dict(centres=np.zeros((3, 2)), std=np.ones(2)), r"std must be a scalar or have shape \(3,\)"),
+        (dict(threshold=0.0), r"threshold must be > 0, got 0.0"),
+        (dict(min_fraction=0.0), r"min_fraction must be in \(0, 1\], got 0.0"),
+        (dict(min_fraction=2), r"min_fraction must be in \(0, 1\], got 2"),
+    ],
+)
+def test_sample_quality_metrics_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lgan.sample_quality_metrics(**kwargs)
