@@ -66,8 +66,12 @@ def notebook_title(docname: str) -> str:
     return first[2:].strip()
 
 
+# Sphinx's smartquotes turns straight quotes into typographic ones in the rendered text.
+_SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def text_of(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).translate(_SMART_QUOTES)
 
 
 @pytest.mark.parametrize("docname", CHAPTERS)
