@@ -49,6 +49,23 @@ def eight_gaussians(n, *, seed=0):
     return (centres + 0.05 * rng.standard_normal((n, 2))).astype(np.float32)
 
 
+def plain_field(flow, state):
+    """(y0, field): the parameters (theta, phi) of ``state`` and v(y, batch) = -(grad_theta (l_D + R), grad_phi l_G)."""
+    d0, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
+    g0, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+
+    def assemble(d, g):
+        return lgan.GANState(eqx.combine(d, d_static), eqx.combine(g, g_static), state.latent_dim)
+
+    def field(y, batch):
+        d, g = y
+        gd = jax.grad(lambda dd: flow.discriminator_objective(assemble(dd, g), batch))(d)
+        gg = jax.grad(lambda gg_: flow.losses(assemble(d, gg_), batch)[1])(g)
+        return jax.tree_util.tree_map(jnp.negative, (gd, gg))
+
+    return (d0, g0), field
+
+
 def hand_written_rk4(flow, state, data, key, step, num_steps, batch_size, *, diffrax_step=False):
     """The same field theta' = -grad(l_D + R), phi' = -grad l_G, stepped by a plain scan RK4 loop.
 
@@ -57,18 +74,8 @@ def hand_written_rk4(flow, state, data, key, step, num_steps, batch_size, *, dif
     loops over the stages. This separates the cost of the solver from that of the engine (argument
     checks, metrics, divergence checks).
     """
-    d0, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
-    g0, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+    y0, field = plain_field(flow, state)
     k = state.latent_dim
-
-    def assemble(d, g):
-        return lgan.GANState(eqx.combine(d, d_static), eqx.combine(g, g_static), k)
-
-    def field(y, batch):
-        d, g = y
-        gd = jax.grad(lambda dd: flow.discriminator_objective(assemble(dd, g), batch))(d)
-        gg = jax.grad(lambda gg_: flow.losses(assemble(d, gg_), batch)[1])(g)
-        return jax.tree_util.tree_map(jnp.negative, (gd, gg))
 
     def axpy(a, x, y):
         return jax.tree_util.tree_map(lambda u, v: u + a * v, y, x)
@@ -91,7 +98,7 @@ def hand_written_rk4(flow, state, data, key, step, num_steps, batch_size, *, dif
         incr = jax.tree_util.tree_map(lambda a, b, c, e: (a + 2 * b + 2 * c + e) / 6, k1, k2, k3, k4)
         return axpy(step, incr, y), None
 
-    y, _ = jax.lax.scan(body, (d0, g0), jnp.arange(num_steps))
+    y, _ = jax.lax.scan(body, y0, jnp.arange(num_steps))
     return y
 
 
@@ -192,45 +199,36 @@ def sweeps(flow, data, key):
 def vmapped_field(flow, data, key, width, batch):
     """How much vmapping itself gains: XLA:CPU runs a batch of small matrix products little faster than one by one."""
     state = lgan.mlp_gan(2, latent_dim=2, width=width, depth=DEPTH, key=jax.random.key(1))
-    d0, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
-    g0, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+    y0, field = plain_field(flow, state)
 
     def steps(y, k):
         def body(c, i):
             b = lgan.draw_minibatch(data, 2, batch, key=jax.random.fold_in(k, i))
-            d, g = c
-            gd = jax.grad(lambda dd: flow.discriminator_objective(lgan.GANState(eqx.combine(dd, d_static), eqx.combine(g, g_static), 2), b))(d)
-            gg = jax.grad(lambda gg_: flow.losses(lgan.GANState(eqx.combine(d, d_static), eqx.combine(gg_, g_static), 2), b)[1])(g)
-            return jax.tree_util.tree_map(lambda a, v: a - 1e-3 * v, c, (gd, gg)), None
+            return jax.tree_util.tree_map(lambda a, v: a + 1e-3 * v, c, field(c, b)), None
 
         return jax.lax.scan(body, y, jnp.arange(NUM_STEPS))[0]
 
     one, many = jax.jit(steps), jax.jit(jax.vmap(steps))
-    ys = jax.tree_util.tree_map(lambda a: jnp.stack([a] * 16), (d0, g0))
+    ys = jax.tree_util.tree_map(lambda a: jnp.stack([a] * 16), y0)
     ks = jax.random.split(key, 16)
-    timed(lambda: one((d0, g0), key))
+    timed(lambda: one(y0, key))
     timed(lambda: many(ys, ks))
-    t = paired({"one": lambda: one((d0, g0), key), "many": lambda: many(ys, ks)}, REPEATS // 3)
+    t = paired({"one": lambda: one(y0, key), "many": lambda: many(ys, ks)}, REPEATS // 3)
     print(f"     width {width}, batch {batch}: one {np.min(t['one']) / NUM_STEPS * 1e6:.0f} us/step, 16 vmapped {np.min(t['many']) / NUM_STEPS * 1e6:.0f} us/step, "
           f"speed-up {16 * ratio(t, 'one', 'many'):.2f}x")
 
 
 def field_cost(flow, state, data, key):
     """What a step costs besides its field evaluations: the minibatch draw and the bookkeeping."""
-    d0, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
-    g0, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+    y0, field = plain_field(flow, state)
     batch = lgan.draw_minibatch(data, state.latent_dim, BATCH, key=key)
 
-    def field(y):
-        d, g = y
-        st = lgan.GANState(eqx.combine(d, d_static), eqx.combine(g, g_static), state.latent_dim)
-        gd = jax.grad(lambda dd: flow.discriminator_objective(lgan.GANState(eqx.combine(dd, d_static), st.generator, st.latent_dim), batch))(d)
-        gg = jax.grad(lambda gg_: flow.losses(lgan.GANState(st.discriminator, eqx.combine(gg_, g_static), st.latent_dim), batch)[1])(g)
-        return jax.tree_util.tree_map(lambda a, b: a - 1e-3 * b, y, (gd, gg))
+    def euler(y):
+        return jax.tree_util.tree_map(lambda a, v: a + 1e-3 * v, y, field(y, batch))
 
-    loop = jax.jit(lambda y: jax.lax.scan(lambda c, _: (field(c), None), y, None, length=NUM_STEPS)[0])
-    timed(lambda: loop((d0, g0)))
-    per_field = min(timed(lambda: loop((d0, g0)))[0] for _ in range(REPEATS)) / NUM_STEPS
+    loop = jax.jit(lambda y: jax.lax.scan(lambda c, _: (euler(c), None), y, None, length=NUM_STEPS)[0])
+    timed(lambda: loop(y0))
+    per_field = min(timed(lambda: loop(y0))[0] for _ in range(REPEATS)) / NUM_STEPS
     print(f"   one field evaluation (a fixed minibatch, in a scan): {per_field * 1e6:.1f} us; the rest of an Euler step is the minibatch draw "
           "and the bookkeeping, which RK4 pays once for four evaluations, so the ratio stays below 4")
 

@@ -564,18 +564,19 @@ def _run(
             return y, opt, first_bad, bad_norm, max_norm
 
         def one_pass(state):
-            p, stop, _, _, first_bad, bad_norm, max_norm = state
+            p, _, _, first_bad, bad_norm, max_norm = state
+            first = p == 0  # pass 0 runs the whole block, pass 1 stops before the bad step
+            stop = jnp.where(first, ks[-1] + 1, first_bad)
             y, opt, fb, bn, mx = jax.lax.fori_loop(start, stop, plain, (y0_, opt0_, jnp.asarray(-1), zero, max_norm0))
-            first = p == 0  # pass 1 ends before the bad step and finds nothing new
             first_bad, bad_norm, max_norm = (jnp.where(first, a, b) for a, b in ((fb, first_bad), (bn, bad_norm), (mx, max_norm)))
-            return p + 1, first_bad, y, opt, first_bad, bad_norm, max_norm
+            return p + 1, y, opt, first_bad, bad_norm, max_norm
 
         def again(state):
-            p, _, _, _, first_bad, _, _ = state
+            p, _, _, first_bad, _, _ = state
             return (p == 0) | ((p == 1) & (first_bad >= 0))
 
-        init = (jnp.asarray(0), ks[-1] + 1, y0_, opt0_, jnp.asarray(-1), zero, max_norm0)
-        _, _, y, opt, first_bad, bad_norm, max_norm = jax.lax.while_loop(again, one_pass, init)
+        init = (jnp.asarray(0), y0_, opt0_, jnp.asarray(-1), zero, max_norm0)
+        _, y, opt, first_bad, bad_norm, max_norm = jax.lax.while_loop(again, one_pass, init)
         diverged = first_bad >= 0
         return (y, opt, diverged, jnp.where(diverged, first_bad + 1, -1), jnp.where(diverged, bad_norm, zero), max_norm)
 
@@ -687,18 +688,16 @@ def _output_shape(model, in_shape: tuple, dtype) -> tuple:
 
     key = (treedef, tuple(leaf_key(leaf) for leaf in leaves), in_shape, str(dtype))
     try:
+        hash(key)  # a static field of the model may be unhashable: then no caching
+    except TypeError:
+        key = None
+    if key in _SHAPE_CACHE:
         return _SHAPE_CACHE[key]
-    except (KeyError, TypeError):
-        pass
     # A plain function around the model: eval_shape names what it traces, and for an Equinox module
     # that means pretty-printing the whole module.
-    out = jax.eval_shape(lambda x: model(x), jax.ShapeDtypeStruct(in_shape, dtype))
-    shape = tuple(out.shape)
-    if len(_SHAPE_CACHE) < 256:
-        try:
-            _SHAPE_CACHE[key] = shape
-        except TypeError:
-            pass
+    shape = tuple(jax.eval_shape(lambda x: model(x), jax.ShapeDtypeStruct(in_shape, dtype)).shape)
+    if key is not None and len(_SHAPE_CACHE) < 256:
+        _SHAPE_CACHE[key] = shape
     return shape
 
 

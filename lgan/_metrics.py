@@ -220,23 +220,28 @@ def mode_coverage(
     ss = _check_samples("samples", samples)
     if ss[0] < 1:
         raise ValueError("samples must hold at least 1 sample, got 0")
-    sc = _shape("centres", centres)
-    if len(sc) not in (1, 2) or sc[0] < 1:
-        raise ValueError(f"centres must have shape (K,) or (K, d) with K >= 1, got shape {sc}")
-    _check_real_finite("centres", centres)
-    if sc[1:] != ss[1:]:
-        raise ValueError(f"centres must have the dimension of samples, got shapes {sc} and {ss}")
-    sd = _shape("std", std)
-    if sd not in ((), (sc[0],)):
-        raise ValueError(f"std must be a scalar or have shape ({sc[0]},), one per centre, got shape {sd}")
-    check_positive("std", std)
+    c, s = _modes(centres, std, sample_shape=ss)
     check_positive("threshold", threshold)
     check_int_at_least("min_count", min_count, 1)
     dtype = jnp.result_type(float)
     x = jnp.reshape(jnp.asarray(samples, dtype=dtype), (ss[0], -1))
-    c = jnp.reshape(jnp.asarray(centres, dtype=dtype), (sc[0], -1))
-    s = jnp.broadcast_to(jnp.asarray(std, dtype=dtype), (sc[0],))
     return _mode_coverage(x, c, s, jnp.asarray(threshold, dtype=dtype), int(min_count))
+
+
+def _modes(centres, std, sample_shape: tuple[int, ...] | None = None) -> tuple[Array, Array]:
+    """Checked centres as (K, d) and standard deviations as (K,), in the default float dtype."""
+    sc = _shape("centres", centres)
+    if len(sc) not in (1, 2) or sc[0] < 1:
+        raise ValueError(f"centres must have shape (K,) or (K, d) with K >= 1, got shape {sc}")
+    _check_real_finite("centres", centres)
+    if sample_shape is not None and sc[1:] != sample_shape[1:]:
+        raise ValueError(f"centres must have the dimension of samples, got shapes {sc} and {sample_shape}")
+    sd = _shape("std", std)
+    if sd not in ((), (sc[0],)):
+        raise ValueError(f"std must be a scalar or have shape ({sc[0]},), one per centre, got shape {sd}")
+    check_positive("std", std)
+    dtype = jnp.result_type(float)
+    return jnp.reshape(jnp.asarray(centres, dtype=dtype), (sc[0], -1)), jnp.broadcast_to(jnp.asarray(std, dtype=dtype), (sc[0],))
 
 
 # ----------------------------------------------------------------------------- along a solve
@@ -272,18 +277,8 @@ def sample_quality_metrics(
     check_positive("threshold", threshold)
     if isinstance(min_fraction, bool) or np.ndim(min_fraction) != 0 or not 0.0 < float(min_fraction) <= 1.0:
         raise ValueError(f"min_fraction must be in (0, 1], got {min_fraction!r}")
-    dtype = jnp.result_type(float)
     if centres is not None:
-        sc = _shape("centres", centres)
-        if len(sc) not in (1, 2) or sc[0] < 1:
-            raise ValueError(f"centres must have shape (K,) or (K, d) with K >= 1, got shape {sc}")
-        _check_real_finite("centres", centres)
-        sd = _shape("std", std)
-        if sd not in ((), (sc[0],)):
-            raise ValueError(f"std must be a scalar or have shape ({sc[0]},), one per centre, got shape {sd}")
-        check_positive("std", std)
-        c = jnp.reshape(jnp.asarray(centres, dtype=dtype), (sc[0], -1))
-        s = jnp.broadcast_to(jnp.asarray(std, dtype=dtype), (sc[0],))
+        c, s = _modes(centres, std)
     t = float(threshold)
 
     def metric_fn(state, x, z):

@@ -66,9 +66,8 @@ class RK4(diffrax.AbstractERK):
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         """One RK4 step, the same as ``AbstractERK.step`` on this tableau with the four stages unrolled.
 
-        Diffrax's generic ERK loops over the stages, which keeps XLA from fusing across them and
-        costs extra on small CPU problems (measured in benchmarks/gan_flow.py); the arithmetic here is the
-        tableau's, term by term.
+        Diffrax's generic ERK loops over the stages, which keeps XLA from fusing across them
+        (benchmarks/gan_flow.py times the two); the arithmetic here is the tableau's, term by term.
         """
         del solver_state, made_jump
         control = terms.contr(t0, t1)

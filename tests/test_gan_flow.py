@@ -313,44 +313,37 @@ def test_sweep_argument_errors(key, kwargs, match):
         lgan.sweep(FLOW, STATE, DATA, **args)
 
 
-_SHARDED_SWEEP = """
-import jax, numpy as np
+_SWEEP_SCRIPT = """
+import equinox as eqx, jax, numpy as np
 jax.config.update("jax_enable_x64", True)
 import lgan
-assert len(jax.devices()) == 2, jax.devices()
 data = np.asarray(jax.random.normal(jax.random.key(11), (32,)) * 0.5 + 1.0)
 flow = lgan.gan_flow("standard", generator_loss="non_saturating", gamma=0.5, penalty_measure="mu_gp")
-import equinox as eqx
 states = eqx.filter_vmap(lambda k: lgan.mlp_gan(1, latent_dim=1, width=4, depth=1, key=k))(jax.random.split(jax.random.key(3), 4))
-kwargs = dict(keys=jax.random.split(jax.random.key(0), 4), step=np.array([0.1, 0.2, 0.1, 1e8]), num_steps=8,
-              batch_size=8, save_every=2, save_states_every=4, batched_state=True)
-res = lgan.sweep(flow, states, data, **kwargs)
-assert len(res.final.generator.layers[0].weight.sharding.device_set) == 2  # the runs were split
+res = lgan.sweep(flow, states, data, keys=jax.random.split(jax.random.key(0), 4), step=np.array([0.1, 0.2, 0.1, 1e8]),
+                 num_steps=8, batch_size=8, save_every=2, save_states_every=4, batched_state=True)
 np.savez("OUT", norm=res.metrics["norm"], diverged_at=res.diverged_at,
+         devices=len(res.final.generator.layers[0].weight.sharding.device_set),
          final=np.concatenate([np.ravel(a) for a in jax.tree_util.tree_leaves(res.states) if hasattr(a, "shape")]))
 """
 
 
 def test_sweep_splits_runs_across_devices_with_the_same_results(tmp_path):
-    # Two host devices need XLA_FLAGS before JAX starts: run the sweep in a fresh interpreter.
+    # Two host devices need XLA_FLAGS before JAX starts: the same script runs in a fresh interpreter
+    # with two devices, and here with one.
     import os
     import subprocess
     import sys
 
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
-    script = _SHARDED_SWEEP.replace("OUT", str(tmp_path / "sharded.npz"))
+    script = _SWEEP_SCRIPT.replace("OUT", str(tmp_path / "sharded.npz"))
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     sharded = np.load(tmp_path / "sharded.npz")
-    # The same sweep on this process's single device.
     assert len(jax.devices()) == 1
-    data = np.asarray(jax.random.normal(jax.random.key(11), (32,)) * 0.5 + 1.0)
-    states = eqx.filter_vmap(lambda k: lgan.mlp_gan(1, latent_dim=1, width=4, depth=1, key=k))(jax.random.split(jax.random.key(3), 4))
-    res = lgan.sweep(
-        FLOW, states, data, keys=jax.random.split(jax.random.key(0), 4), step=np.array([0.1, 0.2, 0.1, 1e8]), num_steps=8,
-        batch_size=8, save_every=2, save_states_every=4, batched_state=True,
-    )  # fmt: skip
-    assert np.asarray(res.diverged_at).tolist() == sharded["diverged_at"].tolist() and int(res.diverged_at[3]) >= 1
-    np.testing.assert_allclose(res.metrics["norm"], sharded["norm"], rtol=1e-12)
-    final = np.concatenate([np.ravel(a) for a in jax.tree_util.tree_leaves(res.states) if hasattr(a, "shape")])
-    np.testing.assert_allclose(final, sharded["final"], rtol=1e-12)
+    exec(_SWEEP_SCRIPT.replace("OUT", str(tmp_path / "single.npz")), {})
+    single = np.load(tmp_path / "single.npz")
+    assert int(sharded["devices"]) == 2 and int(single["devices"]) == 1  # the runs were split
+    assert single["diverged_at"].tolist() == sharded["diverged_at"].tolist() and int(single["diverged_at"][3]) >= 1
+    np.testing.assert_allclose(single["norm"], sharded["norm"], rtol=1e-12)
+    np.testing.assert_allclose(single["final"], sharded["final"], rtol=1e-12)
