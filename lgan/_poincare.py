@@ -39,10 +39,14 @@ _ADAM = optax.scale_by_adam()
 def _per_sample_value_and_grad_sq(model, state: eqx.nn.State, x: Array) -> tuple[Array, Array]:
     """w(x_i) and ``||grad_x w(x_i)||^2`` for each sample, with ``model`` in inference mode."""
 
-    def w(xi):
-        return model(xi, state)[0]
+    def batch_sum(x):
+        values = jax.vmap(lambda xi: model(xi, state)[0])(x)
+        return jnp.sum(values), values
 
-    values, grads = jax.vmap(jax.value_and_grad(w))(x)
+    # w(x_j) depends on x_i only for j = i, so the gradient of the batch sum holds every per-sample
+    # gradient. (jax.vmap(jax.grad(w)) is the same but batches the transposed convolution, which
+    # JAX 0.7 cannot: NotImplementedError from its batching rule.)
+    grads, values = jax.grad(batch_sum, has_aux=True)(x)
     grad_sq = jnp.sum(jnp.reshape(grads, (grads.shape[0], -1)) ** 2, axis=1)
     return values, grad_sq
 

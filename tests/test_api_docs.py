@@ -11,13 +11,15 @@ import io
 import re
 
 import pytest
-from docutils.core import publish_doctree
-from docutils.parsers.rst import roles
-from sphinx.ext.napoleon import Config
-from sphinx.ext.napoleon.docstring import GoogleDocstring
-from sphinx.pycode import ModuleAnalyzer
 
-import lgan
+pytest.importorskip("sphinx")  # the book's toolchain (requirements.txt); absent in `tasks.py lower-bounds`
+from docutils.core import publish_doctree  # noqa: E402
+from docutils.parsers.rst import roles  # noqa: E402
+from sphinx.ext.napoleon import Config  # noqa: E402
+from sphinx.ext.napoleon.docstring import GoogleDocstring  # noqa: E402
+from sphinx.pycode import ModuleAnalyzer  # noqa: E402
+
+import lgan  # noqa: E402
 
 NAPOLEON = Config(napoleon_google_docstring=True, napoleon_numpy_docstring=False, napoleon_use_ivar=True)
 SPHINX_ROLES = ["func", "class", "meth", "attr", "mod", "data", "obj", "exc", "const", "doc", "ref", "cite", "eq"]

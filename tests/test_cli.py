@@ -217,6 +217,7 @@ def _run(*args, timeout=120):
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_subprocess_advise_and_errors(tmp_path):
     result = _run("advise", "--xi", "0.5", "--beta", "1")
     assert result.returncode == 0 and "alpha = 0.707107" in result.stdout

@@ -44,6 +44,7 @@ def test_nash_values_of_the_standard_gan(key):
     assert float(lgan.gan_flow("standard").losses(state, batch)[1]) == pytest.approx(-math.log(2.0))
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_and_metrics(key):
     a = _run_a(key)
     b = _run_a(key)
@@ -74,6 +75,7 @@ def test_divergence_is_reported_at_the_exact_step(key):
     assert f"diverged at step {k}" in stopped.summary()
 
 
+@pytest.mark.slow
 def test_divergence_inside_a_block_of_steps_matches_step_by_step_saving(key):
     # With save_every=4 the single-run engine steps a block of 4 without per-step checks and redoes the
     # block up to the bad step when one is found: the result must equal the run that saves every step.
@@ -99,6 +101,7 @@ def test_non_finite_blow_up_is_reported_without_nans(key):
     assert np.all(np.isfinite(_params(out.final)))
 
 
+@pytest.mark.slow
 def test_new_hyperparameters_do_not_recompile_and_user_metrics(key):
     traces = []
 
@@ -115,6 +118,7 @@ def test_new_hyperparameters_do_not_recompile_and_user_metrics(key):
     np.testing.assert_allclose(first.metrics["loss_d"], _run_a(key).metrics["loss_d"], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_rk4_local_error_has_order_five_on_a_deterministic_flow(key):
     """Full batch: the flow is an ODE; one RK4 step of size h is off by O(h^5) from the exact flow."""
     flow = lgan.gan_flow("standard")
@@ -130,6 +134,7 @@ def test_rk4_local_error_has_order_five_on_a_deterministic_flow(key):
     assert 4.5 <= slope <= 5.5, (slope, errors)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solver", ["heun", "rk4"])
 def test_unrolled_stages_take_the_same_step_as_diffrax(key, solver):
     kwargs = dict(solver=solver, step=0.2, num_steps=1, batch_size=None, key=key)
@@ -139,6 +144,7 @@ def test_unrolled_stages_take_the_same_step_as_diffrax(key, solver):
     assert not np.allclose(_params(stock.final), _params(STATE))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["rk4", "adam"])
 def test_saved_states_are_the_states_of_shorter_runs(key, method):
     # The minibatch of step k depends on (key, k) only, so the state kept at step 4 of an 8-step run is
@@ -157,6 +163,7 @@ def test_saved_states_are_the_states_of_shorter_runs(key, method):
     assert not np.allclose(_params(states[1]), _params(states[2]))
 
 
+@pytest.mark.slow
 def test_sweep_equals_individual_runs(key):
     keys = jax.random.split(key, 3)
     steps = jnp.array([0.05, 0.1, 0.2])
@@ -206,6 +213,7 @@ def test_sweep_reports_valid_entries_per_run(key):
     np.testing.assert_allclose(single.metrics["norm"], swept.metrics["norm"][2], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_adam_simultaneous_and_alternating(key):
     kwargs = dict(learning_rate=1e-2, num_steps=8, batch_size=8, save_every=4, key=key)
     sim = lgan.train_with_adam(FLOW, STATE, DATA, **kwargs)
@@ -328,6 +336,7 @@ np.savez("OUT", norm=res.metrics["norm"], diverged_at=res.diverged_at,
 """
 
 
+@pytest.mark.slow
 def test_sweep_splits_runs_across_devices_with_the_same_results(tmp_path):
     # Two host devices need XLA_FLAGS before JAX starts: the same script runs in a fresh interpreter
     # with two devices, and here with one.

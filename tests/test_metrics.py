@@ -230,6 +230,7 @@ def test_sample_quality_metrics_equal_the_direct_scores(key):
     assert set(lgan.sample_quality_metrics()(state, x, zr)) == {"frechet"}
 
 
+@pytest.mark.slow
 def test_sample_quality_metrics_along_a_solve(key):
     ring = lgan.ring_of_gaussians(8, radius=2.0, std=0.1)
     x = ring.sample(64, key=key)

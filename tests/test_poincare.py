@@ -87,6 +87,7 @@ def test_rayleigh_quotient_is_differentiable(key):
 # settings give (estimate vs exact). Sampling noise of n = 20000 points is about 1%.
 
 
+@pytest.mark.slow
 def test_standard_gaussian_within_5_percent():
     result = lgan.estimate_poincare_constant(gaussian(20000, 0), key=jax.random.key(0), num_steps=1000)
     assert abs(result.xi - 1.0) <= 0.05  # exact 1
@@ -94,6 +95,7 @@ def test_standard_gaussian_within_5_percent():
     assert np.all(np.isfinite(result.learning_curve))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("separation, num_steps", [(2.0, 1500), (4.0, 2000)])
 def test_two_gaussian_mixture_within_5_percent(separation, num_steps):
     mixture = lgan.two_gaussian_mixture(separation)
@@ -103,6 +105,7 @@ def test_two_gaussian_mixture_within_5_percent(separation, num_steps):
     assert abs(result.xi / exact - 1) <= 0.05, (result.xi, exact)
 
 
+@pytest.mark.slow
 def test_gaussian_ring_within_10_percent():
     ring = lgan.gaussian_ring_2d(num_modes=8, radius=2.0, std=0.7)
     exact = lgan.weighted_laplacian_spectrum_2d(ring, ring.domain(6.0), num_modes=1, num_cells=120).xi_min
@@ -111,6 +114,7 @@ def test_gaussian_ring_within_10_percent():
     assert abs(result.xi / exact - 1) <= 0.10, (result.xi, exact)
 
 
+@pytest.mark.slow
 def test_estimate_is_an_upper_bound_on_a_large_sample():
     # On the empirical measure the quotient of any w is >= that measure's xi_min, which for
     # 200000 samples of N(0, 1) is within about 0.3% of 1.
@@ -149,6 +153,7 @@ def test_progress_is_called_about_every_percent():
     assert all(np.isfinite(l) for _, l in calls)
 
 
+@pytest.mark.slow
 def test_augmentation_changes_the_measure():
     # x + 0.5 z with z ~ N(0, 1) is N(0, 1.25): xi_min = 1 / 1.25 = 0.8.
     def jitter(key, batch):
@@ -219,6 +224,7 @@ print(len(jax.devices()), repr(result.xi))
 """
 
 
+@pytest.mark.slow
 def test_four_host_devices_match_one_device():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])

@@ -15,6 +15,7 @@ def test_readme_has_python_examples():
     assert len(BLOCKS) >= 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index):
     # A fresh interpreter: the README's reader does not have the test suite's x64 setting.
