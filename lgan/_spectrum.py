@@ -125,8 +125,8 @@ def _roots_any_scale(xi, alpha, beta, gamma):
         need = _needs_rescaling(a, jnp.abs(jnp.asarray(beta)) * jnp.sqrt(jnp.asarray(xi)))
         return jnp.where(jnp.broadcast_to(need, plain.shape[:-1])[..., None], _roots_rescaled(xi, alpha, beta, gamma), plain)
     dtype = jnp.result_type(float)
-    x, al, be, ga = (np.asarray(v, dtype=dtype) for v in args)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        x, al, be, ga = (np.asarray(v, dtype=dtype) for v in args)
         need = np.broadcast_to(np.asarray(_needs_rescaling(al + ga * x, np.abs(be) * np.sqrt(x))), plain.shape[:-1])
     if not np.any(need):
         return plain
@@ -256,7 +256,8 @@ def optimal_parameters(
     info = np.finfo(dtype)
     with np.errstate(over="ignore", under="ignore"):
         bu, b_over_u = np.float64(b) * u, np.float64(b) / u
-    for what, value in (("abs(beta) sqrt(xi_min)", bu), ("2 abs(beta) / sqrt(xi_min)", 2 * b_over_u)):
+        twice = 2 * b_over_u
+    for what, value in (("abs(beta) sqrt(xi_min)", bu), ("2 abs(beta) / sqrt(xi_min)", twice)):
         if not (info.tiny <= value <= info.max):
             raise ValueError(
                 f"beta={float(beta)!r} and xi_min={s!r} are out of range: {what} = {float(value):.4g} is not a "
