@@ -21,7 +21,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ._custom_types import RealScalarLike
-from ._validation import check_choice, check_finite, concrete
+from ._validation import check_choice, check_finite, check_key, concrete, error_if_outside, real_float_array
 
 AUGMENTATION_NAMES = ("translation", "zoom_in", "zoom_out", "cutout", "brightness", "saturation", "contrast")
 
@@ -33,6 +33,8 @@ _LUMA = (0.299, 0.587, 0.114)
 
 
 def _check_images(images) -> None:
+    if isinstance(images, (str, bytes)) or images is None:
+        raise ValueError(f"images must be a floating-point array of shape (n, C, H, W), got {type(images).__name__}")
     shape = jnp.shape(images)
     if len(shape) != 4:
         raise ValueError(f"images must have rank 4, shape (n, C, H, W), got shape {tuple(shape)}")
@@ -189,6 +191,7 @@ def augment(
     _check_strength(name, strength)
     _check_images(images)
     _check_range(images)
+    check_key("key", key)
     return _apply_jit(name, images, strength, key)
 
 
@@ -197,9 +200,19 @@ class _Augmentation(eqx.Module):
 
     name: str = eqx.field(static=True)
     strength: Array
+    # False only where the caller has checked the values already (estimate_poincare_constant checks
+    # the whole data set once, and the run-time check would change how XLA compiles the training).
+    check_values: bool = eqx.field(static=True, default=True)
 
     def __call__(self, key: PRNGKeyArray, images: Float[ArrayLike, "n c h w"]) -> Float[Array, "n c h w"]:
         _check_images(images)
+        if not self.check_values:
+            return _apply_jit(self.name, images, self.strength, key)
+        _check_range(images)  # concrete images; traced ones (inside jit) are checked at run time
+        if isinstance(images, jax.core.Tracer):
+            images = error_if_outside(
+                images, 0.0, 1.0, f"images must have values in [0, 1] for the augmentation {self.name!r}"
+            )
         return _apply_jit(self.name, images, self.strength, key)
 
 
@@ -221,4 +234,4 @@ def make_augmentation(
     """
     check_choice("name", name, AUGMENTATION_NAMES)
     _check_strength(name, strength)
-    return _Augmentation(name=name, strength=jnp.asarray(np.asarray(strength, dtype=float)))
+    return _Augmentation(name=name, strength=jnp.asarray(real_float_array("strength", strength)))

@@ -33,9 +33,10 @@ def _load_data(spec: str) -> np.ndarray:
     if spec.endswith(".npy"):
         if not path.is_file():
             raise FileNotFoundError(f"DATA file not found: {spec!r}")
+        _check_npy_header(path, spec)
         try:
             data = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as err:
+        except (ValueError, OSError, EOFError, MemoryError) as err:
             raise ValueError(f"DATA {spec!r} is not a readable .npy array ({err})") from None
         where = f"DATA {spec!r}"
     else:
@@ -65,6 +66,34 @@ def _load_data(spec: str) -> np.ndarray:
     return data
 
 
+def _check_npy_header(path: Path, spec: str) -> None:
+    """Raise unless the .npy header describes an array that the file actually holds (read before loading)."""
+    from numpy.lib import format as npy_format
+
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as f:
+            version = npy_format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = npy_format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = npy_format.read_array_header_2_0(f)
+            else:
+                return  # a newer format: np.load reads (or refuses) it
+            offset = f.tell()
+    except (ValueError, OSError, EOFError) as err:
+        what = "is empty" if size == 0 else f"has no valid .npy header ({' '.join(str(err).split())})"
+        raise ValueError(f"DATA {spec!r} is not a readable .npy array: the file {what}") from None
+    if dtype.hasobject:
+        return  # np.load refuses it with a clear message (allow_pickle=False)
+    needed = math.prod(shape) * dtype.itemsize
+    if needed != size - offset:
+        raise ValueError(
+            f"DATA {spec!r} is not a readable .npy array: its header claims shape {shape} of {dtype} "
+            f"({needed:.4g} bytes) but the file holds {size - offset} bytes of data"
+        )
+
+
 def _check_images_for_augmentation(data: np.ndarray) -> None:
     if data.ndim != 4:
         raise ValueError(f"augmentations need image data of shape (n, C, H, W), got shape {data.shape}")
@@ -83,14 +112,17 @@ def _estimator():
 
 
 def _as_float(result) -> float:
-    return float(getattr(result, "xi_min", result))
+    xi = float(getattr(result, "xi_min", result))
+    if not (math.isfinite(xi) and xi > 0):  # never print a NaN answer with exit code 0
+        raise ValueError(f"the estimate of xi_min is not a finite positive number (got {xi!r}); check DATA and the options")
+    return xi
 
 
 def _estimate(data: np.ndarray, args, augmentation, *, desc: str, leave: bool = True) -> float:
     import jax
 
     fn = _estimator()
-    kwargs = {"key": jax.random.key(args.seed), "num_steps": args.steps, "batch_size": args.batch_size}
+    kwargs = {"key": jax.random.key(_seed(args.seed)), "num_steps": args.steps, "batch_size": args.batch_size}
     for option, name in (("width", "width"), ("depth", "depth"), ("lr", "learning_rate")):
         if getattr(args, option) is not None:
             kwargs[name] = getattr(args, option)
@@ -126,6 +158,7 @@ def _cmd_xi(args) -> int:
 
     if (args.augmentation is None) != (args.strength is None):
         raise ValueError("--augmentation and --strength go together; give both or neither")
+    _seed(args.seed)
     data = _load_data(args.data)
     augmentation = None
     if args.augmentation is not None:
@@ -170,6 +203,7 @@ def _cmd_rank(args) -> int:
     from ._augment import AUGMENTATION_NAMES, make_augmentation
     from ._validation import check_choice
 
+    _seed(args.seed)
     names = AUGMENTATION_NAMES if args.augmentations is None else args.augmentations
     for name in names:
         check_choice("--augmentations", name, AUGMENTATION_NAMES)
@@ -195,6 +229,16 @@ def _cmd_rank(args) -> int:
 
 
 # ----------------------------------------------------------------------------- parser
+
+
+def _seed(text) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 2**63:
+        raise ValueError(f"--seed must be an integer in [0, 2^63), got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -265,7 +309,8 @@ def _add_estimator_options(parser: argparse.ArgumentParser) -> None:
             help=f"{option[2:]} of the test-function network (default: the estimator's)",
         )
     group.add_argument("--lr", type=_positive_float, metavar="LR", help="Adam learning rate (default: the estimator's)")
-    group.add_argument("--seed", type=int, metavar="S", default=0, help="random seed (default 0)")
+    # Checked when used (_seed), so that a bad seed gives the one-line error of the other checks.
+    group.add_argument("--seed", metavar="S", default="0", help="random seed, an integer in [0, 2^63) (default 0)")
     group.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
 
@@ -394,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse: --help (0) and usage errors (2)
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 2)
-    except (ValueError, FileNotFoundError, ImportError) as err:
+    except (ValueError, FileNotFoundError, ImportError, ArithmeticError, MemoryError, RuntimeError) as err:
+        # Bad input, or a computation the input makes impossible (overflow, a solver giving up).
         print(f"lgan: error: {_one_line(err)}", file=sys.stderr)
         return 2
 

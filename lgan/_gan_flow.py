@@ -43,13 +43,24 @@ from ._losses import LOSS_NAMES, gan_loss
 from ._regularisers import (
     PENALTY_FORMS,
     PENALTY_MEASURES,
-    clip_weights,
+    _clip_weights,
     generator_gradient_penalty,
     gradient_penalty,
     penalty_samples,
 )
 from ._solvers import SOLVER_NAMES, solver_by_name
-from ._validation import check_choice, check_finite, check_int_at_least, check_nonnegative, check_positive
+from ._validation import (
+    check_bool,
+    check_choice,
+    check_finite,
+    check_int_at_least,
+    check_key,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    check_shape,
+    real_array,
+)
 
 GENERATOR_LOSSES = ("minimax", "non_saturating")
 ADAM_METHODS = ("adam_simultaneous", "adam_alternating")
@@ -109,6 +120,9 @@ def mlp_gan(
     """
     for name, value in (("data_dim", data_dim), ("latent_dim", latent_dim), ("width", width), ("depth", depth)):
         check_int_at_least(name, value, 1)
+    check_key("key", key)
+    if not callable(activation):
+        raise ValueError(f"activation must be a callable elementwise function, got {activation!r:.60}")
     kd, kg = jax.random.split(key)
     disc = eqx.nn.MLP(data_dim, "scalar", width, depth, activation=activation, key=kd)
     gen = eqx.nn.MLP(latent_dim, data_dim, width, depth, activation=activation, key=kg)
@@ -143,6 +157,17 @@ def draw_minibatch(data: Float[Array, "n d"], latent_dim: int, batch_size: int, 
     Returns:
         :class:`Minibatch`.
     """
+    check_shape("data", data, ("n", "d"), description=" (n samples of dimension d)")
+    if np.shape(data)[0] < 1:
+        raise ValueError(f"data must hold at least one sample, got shape {tuple(np.shape(data))}")
+    real_array("data", data)
+    check_int_at_least("latent_dim", latent_dim, 1)
+    check_int_at_least("batch_size", batch_size, 1)
+    check_key("key", key)
+    return _draw_minibatch(data, latent_dim, batch_size, key)
+
+
+def _draw_minibatch(data, latent_dim: int, batch_size: int, key) -> Minibatch:
     ki, kz, ku = jax.random.split(key, 3)
     idx = jax.random.randint(ki, (batch_size,), 0, data.shape[0])
     z = jax.random.normal(kz, (batch_size, latent_dim), dtype=data.dtype)
@@ -363,13 +388,26 @@ class GANFlowResult(eqx.Module):
         return jnp.where(diverged, self.steps < at, True)
 
     def summary(self) -> str:
-        """One line: ``"rk4: diverged at step 37 (norm 1.2e+06)"`` or ``"rk4: finished 200 steps, ..."``."""
-        if bool(self.diverged):
-            return f"{self.method}: diverged at step {int(self.diverged_at)} (norm {float(self.divergence_norm):.1e})"
-        return (
-            f"{self.method}: finished {int(self.steps[-1])} steps, loss_d {float(self.metrics['loss_d'][-1]):.4g}, "
-            f"loss_g {float(self.metrics['loss_g'][-1]):.4g}"
+        """``"rk4: diverged at step 37 (norm 1.2e+06)"`` or ``"rk4: finished 200 steps, ..."``.
+
+        One line for a single run; for a :func:`sweep`, one line per run, ``"run r: ..."``.
+        """
+        diverged = np.asarray(self.diverged)
+        if diverged.ndim == 0:
+            return self._summary_line(())
+        return "\n".join(
+            f"run {i[0] if len(i) == 1 else i}: {self._summary_line(i)}" for i in np.ndindex(diverged.shape)
         )
+
+    def _summary_line(self, i) -> str:
+        if bool(np.asarray(self.diverged)[i]):
+            at, norm = int(np.asarray(self.diverged_at)[i]), float(np.asarray(self.divergence_norm)[i])
+            return f"{self.method}: diverged at step {at} (norm {norm:.1e})"
+        steps = np.asarray(self.steps)
+        last = int(steps[-1]) if steps.ndim == 1 else int(steps[i][-1])
+        loss_d = float(np.asarray(self.metrics["loss_d"])[i][-1])
+        loss_g = float(np.asarray(self.metrics["loss_g"])[i][-1])
+        return f"{self.method}: finished {last} steps, loss_d {loss_d:.4g}, loss_g {loss_g:.4g}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -487,11 +525,11 @@ def _run(
     else:
 
         def get_batch(k):
-            return draw_minibatch(data, parts.latent_dim, batch_size, key=jax.random.fold_in(noise_key, k))
+            return _draw_minibatch(data, parts.latent_dim, batch_size, jax.random.fold_in(noise_key, k))
 
     def project(y):
         d, g = y
-        return (clip_weights(d, flow.clip), g) if flow.clip is not None else y
+        return (_clip_weights(d, flow.clip), g) if flow.clip is not None else y
 
     y0 = (d0, g0)
     if method in SOLVER_NAMES:
@@ -756,8 +794,7 @@ def _strong(flow: GANFlow, dtype) -> GANFlow:
 
 
 def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
+    check_bool(name, value)
 
 
 def _check_step(name, step):
@@ -871,10 +908,8 @@ def train_with_adam(
         :class:`GANFlowResult` with method ``"adam_simultaneous"`` or ``"adam_alternating"``.
     """
     _check_step("learning_rate", learning_rate)
-    for name, value in (("b1", b1), ("b2", b2)):
-        if not (isinstance(value, (int, float)) and 0.0 <= value < 1.0):
-            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    method = "adam_alternating" if alternating else "adam_simultaneous"
+    b1, b2 = check_probability("b1", b1), check_probability("b2", b2)
+    method = "adam_alternating" if check_bool("alternating", alternating) else "adam_simultaneous"
     return _single(
         flow, state, data, method, learning_rate, num_steps, batch_size, save_every, key, metric_fn, divergence_threshold,
         float(b1), float(b2), False, save_states_every,
@@ -885,6 +920,7 @@ def _single(
     flow, state, data, method, step, num_steps, batch_size, save_every, key, metric_fn, threshold, b1, b2, unroll=False,
     save_states_every=None,
 ):  # fmt: skip
+    check_key("key", key)
     data = _check_common(flow, state, data, num_steps, save_every, batch_size, threshold, save_states_every)
     if metric_fn is not None and not callable(metric_fn):
         raise ValueError(f"metric_fn must be callable as metric_fn(state, x, z) -> dict, got {type(metric_fn).__name__}")
@@ -923,7 +959,12 @@ def sweep(
 
     Run r uses ``keys[r]``, ``step[r]`` and, for each name in ``hyperparameters``, the value
     ``hyperparameters[name][r]``; everything is an array, so other values of the same shape do
-    not recompile. Run r equals the single run with the same arguments. With several devices
+    not recompile. Run r takes the same steps, with the same minibatches, as the single run with the
+    same arguments, but the two are compiled separately: XLA evaluates the vmapped (batched) matrix
+    products and reductions of a sweep with its own kernels, which may sum in another order, so the
+    numbers (``loss_d``, the parameters) agree to round-off, not necessarily bit for bit. The
+    difference starts in the last bit (relative 1e-7 in float32, 1e-16 in float64) and, like any
+    round-off, can grow over the steps of an unstable run. With several devices
     (``jax.devices()``) and r a multiple of their number, the runs are split evenly across them.
 
     Args:
@@ -954,6 +995,10 @@ def sweep(
     """
     check_choice("method", method, SWEEP_METHODS)
     _check_bool("unroll_stages", unroll_stages)
+    _check_bool("batched_state", batched_state)
+    b1, b2 = check_probability("b1", b1), check_probability("b2", b2)
+    if isinstance(keys, (str, bytes)) or not hasattr(keys, "dtype"):
+        raise ValueError(f"keys must be an array of typed PRNG keys of shape (r,) (jax.random.split(key, r)), got {keys!r:.60}")
     keys = jnp.asarray(keys)
     if not jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
         raise ValueError(
@@ -974,7 +1019,10 @@ def sweep(
     first = jax.tree_util.tree_map(lambda a: a[0] if eqx.is_array(a) and a.ndim > 0 else a, state) if batched_state else state
     data = _check_common(flow, first, data, num_steps, save_every, batch_size, divergence_threshold, save_states_every)
     dtype = data.dtype
-    step_arr = np.asarray(step, dtype=float)
+    step_arr = real_array("step", step)
+    if step_arr is None or step_arr.dtype == bool:
+        raise ValueError(f"step must be a real scalar > 0 or an array of shape ({r},), got {step!r:.60}")
+    step_arr = step_arr.astype(float)
     if step_arr.ndim == 0:
         step_arr = np.full((r,), float(step_arr))
     if step_arr.shape != (r,):
@@ -985,7 +1033,10 @@ def sweep(
         check_choice("hyperparameters key", name, SWEEP_HYPERPARAMETERS)
         if getattr(flow, name) is None:
             raise ValueError(f"hyperparameters[{name!r}]: this flow has no {name}; build it with lgan.gan_flow({name}=...)")
-        arr = np.asarray(values, dtype=float)
+        arr = real_array(f"hyperparameters[{name!r}]", values)
+        if arr is None:
+            raise ValueError(f"hyperparameters[{name!r}] must be a concrete array of shape ({r},)")
+        arr = arr.astype(float)
         if arr.shape != (r,):
             raise ValueError(f"hyperparameters[{name!r}] must have shape ({r},) (one per key), got shape {arr.shape}")
         if name in ("gamma", "lam", "alpha"):

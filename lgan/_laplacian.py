@@ -18,7 +18,15 @@ import scipy.sparse.linalg as spla
 from jaxtyping import Float, PRNGKeyArray
 
 from ._custom_types import Density1D, Density2D
-from ._validation import check_finite, check_int_at_least, check_interval, check_positive
+from ._validation import (
+    check_finite,
+    check_int_at_least,
+    check_interval,
+    check_key,
+    check_positive,
+    check_scalars,
+    real_float_array,
+)
 
 
 class WeightedLaplacianSpectrum(NamedTuple):
@@ -280,6 +288,8 @@ class GaussianMixture1D(NamedTuple):
         Returns:
             The samples, shape (n,).
         """
+        if key is not None:
+            check_key("key", key)
         check_int_at_least("n", n, 1)
         if (key is None) == (seed is None):
             raise ValueError("give exactly one of key (a jax.random.key) and seed (an integer)")
@@ -304,25 +314,34 @@ def gaussian_mixture(means, stds, weights=None) -> GaussianMixture1D:
     Returns:
         :class:`GaussianMixture1D`.
     """
-    means = np.atleast_1d(np.asarray(means, dtype=float))
+    means = np.atleast_1d(real_float_array("means", means))
     if means.ndim != 1:
         raise ValueError(f"means must be a 1-D sequence, got shape {means.shape}")
     check_finite("means", means)
-    stds = np.broadcast_to(np.asarray(stds, dtype=float), means.shape).copy()
+    stds = real_float_array("stds", stds)
+    try:
+        stds = np.broadcast_to(stds, means.shape).copy()
+    except ValueError:
+        raise ValueError(f"stds must be a scalar or have the length of means ({means.size}), got shape {stds.shape}") from None
     check_positive("stds", stds)
     if weights is None:
         weights = np.ones_like(means)
-    weights = np.asarray(weights, dtype=float)
+    weights = real_float_array("weights", weights)
     if weights.shape != means.shape:
         raise ValueError(f"weights must have the same length as means ({means.size}), got shape {weights.shape}")
     check_finite("weights", weights)
     if np.any(weights < 0) or weights.sum() <= 0:
         raise ValueError(f"weights must be >= 0 and not all zero, got {weights.tolist()}")
-    return GaussianMixture1D(means, stds, weights / weights.sum())
+    total = weights.sum()
+    if not np.isfinite(total):  # e.g. weights of 1e308: normalise by the largest first
+        weights = weights / weights.max()
+        total = weights.sum()
+    return GaussianMixture1D(means, stds, weights / total)
 
 
 def two_gaussian_mixture(separation: float, std: float = 1.0) -> GaussianMixture1D:
     """(1/2) N(0, s^2) + (1/2) N(M, s^2): the paper's Section 7 test measure with separation M."""
+    check_scalars(separation=separation, std=std)
     check_finite("separation", separation)
     return gaussian_mixture([0.0, float(separation)], std)
 

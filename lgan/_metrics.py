@@ -19,7 +19,15 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, Scalar
 
-from ._validation import check_finite, check_int_at_least, check_positive, concrete
+from ._validation import (
+    ArgumentTypeError,
+    check_finite_in_dtype,
+    check_int_at_least,
+    check_positive,
+    check_result_finite,
+    concrete,
+    working_dtype,
+)
 
 # Relative tolerance for the symmetry and positive semi-definiteness checks of covariances.
 _COV_RTOL = 1e-6
@@ -29,6 +37,8 @@ _COV_RTOL = 1e-6
 
 
 def _shape(name: str, value) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise ArgumentTypeError(f"{name} must be an array of numbers, got {type(value).__name__} {value!r:.60}")
     try:
         return tuple(jnp.shape(value))
     except TypeError:
@@ -36,10 +46,26 @@ def _shape(name: str, value) -> tuple[int, ...]:
 
 
 def _check_real_finite(name: str, value) -> None:
-    arr = concrete(value)
-    if arr is not None and not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
-    check_finite(name, value)
+    if isinstance(value, (str, bytes)):
+        raise ArgumentTypeError(f"{name} must be an array of numbers, got str {value!r:.60}")
+    check_finite_in_dtype(name, value)
+
+
+def _check_squares_fit(name: str, x) -> None:
+    """The covariance of samples x holds their squares: raise if those overflow the working dtype."""
+    arr = concrete(x)
+    if arr is None or arr.size == 0:
+        return
+    dtype = working_dtype()
+    centred = np.asarray(arr, dtype=np.float64)
+    centred = centred - np.mean(centred, axis=0)
+    biggest = float(np.max(np.abs(centred)))
+    limit = float(np.sqrt(np.finfo(dtype).max / max(1, centred.size // centred.shape[0]))) / 4
+    if biggest > limit:
+        raise ValueError(
+            f"{name} has deviations from its mean up to {biggest:.4g}; their squares (the covariance) overflow {dtype} "
+            f"above about {limit:.3g}: rescale x and y by the same factor (the distance scales with its square)"
+        )
 
 
 def _as_mean(name: str, mean) -> tuple[int, ...]:
@@ -168,10 +194,14 @@ def frechet_distance(x: Float[ArrayLike, "n *d"], y: Float[ArrayLike, "m *d"]) -
         raise ValueError(f"x must hold at least 2 samples to fit a covariance, got {sx[0]}")
     if sy[0] < 2:
         raise ValueError(f"y must hold at least 2 samples to fit a covariance, got {sy[0]}")
+    _check_squares_fit("x", x)
+    _check_squares_fit("y", y)
     dtype = jnp.result_type(float)
     x2 = jnp.reshape(jnp.asarray(x, dtype=dtype), (sx[0], -1))
     y2 = jnp.reshape(jnp.asarray(y, dtype=dtype), (sy[0], -1))
-    return _frechet_from_samples(x2, y2)
+    out = _frechet_from_samples(x2, y2)
+    check_result_finite(out, "frechet_distance(x, y)")
+    return out
 
 
 # ----------------------------------------------------------------------------- mode coverage

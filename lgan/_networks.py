@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray, Scalar
 
-from ._validation import check_int_at_least
+from ._validation import check_int_at_least, check_key
 
 
 def _spectral_norm(layer, key: PRNGKeyArray) -> eqx.nn.SpectralNorm:
@@ -65,6 +65,7 @@ class SpectralNormMLP(eqx.Module):
             activation: A smooth elementwise function (it is differentiated twice in training).
             key: PRNG key for the weights and the power-iteration vectors.
         """
+        check_key("key", key)
         check_int_at_least("in_features", in_features, 1)
         check_int_at_least("width", width, 1)
         check_int_at_least("depth", depth, 1)
@@ -127,6 +128,7 @@ class SpectralNormConvNet(eqx.Module):
             activation: A smooth elementwise function (it is differentiated twice in training).
             key: PRNG key for the weights and the power-iteration vectors.
         """
+        check_key("key", key)
         check_int_at_least("in_channels", in_channels, 1)
         check_int_at_least("width", width, 1)
         keys = jax.random.split(key, 10)

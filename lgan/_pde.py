@@ -203,8 +203,15 @@ def solve_lgan_pde(
     check_choice("solver", solver, tuple(_SOLVERS))
     check_positive("rtol", rtol)
     check_positive("atol", atol)
+    check_int_at_least("max_steps", max_steps, 1)
     ts = jnp.linspace(0.0, float(t1), num_saves)
     sol = _solve(pde, jnp.concatenate([u0, v0]), ts, _SOLVERS[solver](), rtol, atol, max_steps)
+    if bool(sol.result == diffrax.RESULTS.max_steps_reached):
+        raise RuntimeError(
+            f"the PDE solver used all max_steps={max_steps} steps before t = {float(t1):g}; raise max_steps or loosen rtol/atol"
+        )
+    if bool(sol.result != diffrax.RESULTS.successful):
+        raise RuntimeError(f"the PDE solver failed before t = {float(t1):g}: {' '.join(str(sol.result).split())}")
     u, v = sol.ys[:, :n], sol.ys[:, n:]
     return LGANSolution(
         ts=ts, u=u, v=v, u_norm=pde.mu_norm_u(u), v_norm=pde.mu_norm_v(v), num_steps=int(sol.stats["num_accepted_steps"])
@@ -223,6 +230,7 @@ def _solve(pde, y0, ts, solver, rtol, atol, max_steps):
         saveat=diffrax.SaveAt(ts=ts),
         stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
         max_steps=max_steps,
+        throw=False,  # a failure is reported in one line by solve_lgan_pde
     )
 
 

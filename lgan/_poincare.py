@@ -9,6 +9,7 @@ estimate the paper uses to compare augmentations of CIFAR-10 (Section 7, Figures
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -22,8 +23,19 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Scalar
 
+from ._augment import AUGMENTATION_NAMES as _AUGMENTATION_NAMES
+from ._augment import _Augmentation
 from ._networks import SpectralNormConvNet, SpectralNormMLP
-from ._validation import check_finite, check_int_at_least, check_positive
+from ._validation import (
+    check_finite,
+    check_finite_in_dtype,
+    check_int_at_least,
+    check_key,
+    check_positive,
+    check_scalars,
+    check_real_dtype,
+    working_dtype,
+)
 
 Augmentation = Callable[[PRNGKeyArray, Array], Array]
 
@@ -113,6 +125,7 @@ def _train_chunk(
 
     def do_step(carry, step):
         params, state, opt_state = carry
+        old = carry
         key_idx, key_aug = jax.random.split(jax.random.fold_in(key, step))
         batch = data[jax.random.randint(key_idx, (batch_size,), 0, n)]
         if augmentation is not None:
@@ -123,7 +136,11 @@ def _train_chunk(
         (loss, state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, state, batch)
         updates, opt_state = _ADAM.update(grads, opt_state, params)
         params = eqx.apply_updates(params, jax.tree.map(lambda u: -learning_rate * u, updates))
-        return (params, state, opt_state), loss
+        # A minibatch on which w is constant (repeated rows, e.g. two draws of the same sample) has
+        # zero variance: its quotient is undefined (inf or NaN), so the step is skipped.
+        ok = jnp.isfinite(loss)
+        new = jax.tree.map(lambda a, b: jnp.where(ok, a, b), (params, state, opt_state), old)
+        return new, loss
 
     def body(carry, i):
         step = start + i
@@ -171,7 +188,9 @@ class PoincareEstimate(NamedTuple):
 
     Attributes:
         xi: The estimate of xi_min, the quotient of eq. 32 evaluated on the whole data set.
-        learning_curve: The minibatch loss (eq. 32) at each training step, shape (num_steps,).
+        learning_curve: The minibatch loss (eq. 32) at each training step, shape (num_steps,);
+            inf or NaN at a step whose minibatch had zero variance (w constant on it, e.g. the same
+            sample drawn twice), which was skipped.
         model: The trained test-function network (in training mode).
         state: Its spectral-norm state after training.
     """
@@ -188,9 +207,10 @@ class PoincareEstimate(NamedTuple):
 
 
 def _check_data(data) -> np.ndarray:
+    if isinstance(data, (str, bytes)) or data is None:
+        raise ValueError(f"data must hold real numbers, got {type(data).__name__}")
     arr = np.asarray(data)
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"data must hold real numbers, got dtype {arr.dtype}")
+    check_real_dtype("data", arr.dtype)
     if arr.ndim == 3:
         raise ValueError(
             f"data must have rank 2, shape (n, d), or rank 4, shape (n, C, H, W), got shape {arr.shape}; "
@@ -209,6 +229,40 @@ def _check_data(data) -> np.ndarray:
         raise ValueError(f"data must have at least 2 samples (the quotient divides by their variance), got {arr.shape[0]}")
     check_finite("data", arr)
     return arr
+
+
+# The default convolutional network halves the image three times (4x4 kernels, stride 2, padding 1):
+# below 8x8 pixels its last feature map is empty and w is NaN.
+_MIN_IMAGE_SIZE = 8
+
+
+def _shift_and_spread(arr: np.ndarray) -> tuple[np.ndarray, float]:
+    """The mean sample and the root mean feature variance, in float64 without overflow or underflow.
+
+    The data are first divided by a power of two near their largest magnitude (exact in floating
+    point), so values near 1e308 or 1e-320 give the same digits as values near 1.
+    """
+    x = np.asarray(arr, dtype=np.float64)
+    biggest = float(np.max(np.abs(x)))
+    p = 2.0 ** math.floor(math.log2(biggest)) if biggest > 0 else 1.0
+    y = x / p
+    shift = np.mean(y, axis=0) * p
+    spread = float(np.sqrt(np.mean(np.var(y, axis=0)))) * p
+    return shift, spread
+
+
+def _badly_scaled(arr: np.ndarray, shift: np.ndarray, spread: float, dtype) -> bool:
+    """Whether training on the raw data in ``dtype`` would lose the answer to overflow, underflow or round-off.
+
+    The gradients are about input_gain / spread, so their squares leave the range of float32 for a
+    spread far from 1; and a mean much larger than the spread leaves too few digits for the variation.
+    """
+    info = np.finfo(dtype)
+    if not np.all(np.abs(arr.astype(np.float64)) <= info.max):
+        return True
+    if not (2.0**-20 <= spread <= 2.0**20):
+        return True
+    return bool(np.max(np.abs(shift)) > spread / (64 * info.eps))
 
 
 def estimate_poincare_constant(
@@ -248,6 +302,13 @@ def estimate_poincare_constant(
     eigenfunction (the estimate comes out high), too large a one lets w jump across gaps between
     samples (the estimate of the population value comes out low).
 
+    Data far from unit scale (a feature spread outside [2^-20, 2^20], a mean that would swallow
+    the variation in the working dtype, or values beyond its range, e.g. 1e-30 or 1e30 in float32)
+    are standardised on the host in float64 before training, and the estimate is divided by s^2:
+    the same answer, without the gradients under- or overflowing. Images must be at least 8x8
+    for the default convolutional network. Every failure (an xi_min that is not a finite float64
+    number, training that diverges) raises ``ValueError``; the estimate is never NaN or inf.
+
     Args:
         data: Samples of mu: vectors of shape (n, d), or images of shape (n, C, H, W).
         key: PRNG key for the initial weights, the minibatches and the augmentations.
@@ -260,10 +321,11 @@ def estimate_poincare_constant(
             :class:`lgan.SpectralNormConvNet` built for images (default 32).
         depth: Hidden layers of the default MLP (ignored for images).
         num_steps: Training steps (>= 1).
-        batch_size: Samples per step, at least 2 and at most n.
-        learning_rate: Adam step size (> 0).
+        batch_size: Samples per step, at least 2 and at most n. A minibatch on which w is
+            constant (repeated samples) has no quotient; that step is skipped.
+        learning_rate: Adam step size, in (0, 1e3].
         eval_sweeps: Passes over the (augmented) data set in the final evaluation (>= 1).
-        input_gain: The gain c of the input standardisation of the default network (> 0);
+        input_gain: The gain c of the input standardisation of the default network, in (0, 1e6];
             ignored with ``network``.
         progress: Optional ``progress(step, loss)`` called about every 1% of the steps with the
             index of the last step done (counted from 0) and its minibatch loss.
@@ -274,6 +336,7 @@ def estimate_poincare_constant(
     """
     # ---- every check before any compute
     arr = _check_data(data)
+    check_key("key", key)
     check_int_at_least("num_steps", num_steps, 1)
     check_int_at_least("batch_size", batch_size, 2)
     n = arr.shape[0]
@@ -282,8 +345,14 @@ def estimate_poincare_constant(
     check_positive("learning_rate", learning_rate)
     if np.ndim(learning_rate) != 0:
         raise ValueError(f"learning_rate must be a scalar, got shape {np.shape(learning_rate)}")
+    if float(learning_rate) > 1e3:
+        raise ValueError(
+            f"learning_rate must be at most 1e3 (Adam moves each weight by about learning_rate per step), got {learning_rate!r}"
+        )
     check_int_at_least("eval_sweeps", eval_sweeps, 1)
     check_positive("input_gain", input_gain)
+    if float(input_gain) > 1e6:
+        raise ValueError(f"input_gain must be at most 1e6, got {input_gain!r}")
     check_int_at_least("depth", depth, 1)
     if width is not None:
         check_int_at_least("width", width, 1)
@@ -297,10 +366,39 @@ def estimate_poincare_constant(
                 "network must be a pair (model, state) as returned by eqx.nn.make_with_state, "
                 f"got {type(network).__name__}"
             )
-    shift = np.mean(arr, axis=0, dtype=np.float64)
-    spread = float(np.sqrt(np.mean(np.var(arr, axis=0, dtype=np.float64))))
+    if augmentation is not None and getattr(augmentation, "name", None) in _AUGMENTATION_NAMES:
+        # lgan's augmentations clip their output to [0, 1]: on other values they would change the data.
+        lo, hi = float(arr.min()), float(arr.max())
+        if arr.ndim != 4 or lo < 0 or hi > 1:
+            what = f"values in [{lo:.6g}, {hi:.6g}]" if arr.ndim == 4 else f"shape {arr.shape}"
+            raise ValueError(
+                f"data must be images of shape (n, C, H, W) with values in [0, 1] for the augmentation "
+                f"{augmentation.name!r}, got {what}"
+            )
+        if isinstance(augmentation, _Augmentation):
+            augmentation = dataclasses.replace(augmentation, check_values=False)  # checked just above
+    if network is None and arr.ndim == 4 and min(arr.shape[2:]) < _MIN_IMAGE_SIZE:
+        raise ValueError(
+            f"data must be images of at least {_MIN_IMAGE_SIZE}x{_MIN_IMAGE_SIZE} pixels for the default convolutional "
+            f"network (it halves them three times), got {arr.shape[2]}x{arr.shape[3]}; pass network=... for smaller ones"
+        )
+    shift, spread = _shift_and_spread(arr)
     if not spread > 0:
         raise ValueError("data must not be constant: all samples are equal, so every w has zero variance")
+    dtype = working_dtype()  # float32, or float64 with jax_enable_x64
+    # Data far from unit scale would overflow or underflow the working dtype (gradients ~ 1 / spread):
+    # the default network then trains on (x - m) / s, standardised in float64, and since the quotient
+    # of x -> (x - m) / s is the quotient in x times s^2, the estimate is divided by s^2 at the end.
+    # Without the default network, or with an augmentation (which needs the raw pixels), the data
+    # must fit the working dtype as they are.
+    prepared = network is None and augmentation is None and _badly_scaled(arr, shift, spread, dtype)
+    if prepared:
+        arr = (arr.astype(np.float64) - shift) / spread
+        unit = spread
+        shift, spread = np.zeros_like(shift), 1.0
+    else:
+        check_finite_in_dtype("data", arr, dtype)
+        unit = 1.0
     devices = jax.devices()
     num_devices = len(devices)
     if batch_size < 2 * num_devices and num_devices > 1:
@@ -313,7 +411,6 @@ def estimate_poincare_constant(
     replicated = NamedSharding(mesh, P())
     batch_sharding = NamedSharding(mesh, P("data"))
 
-    dtype = jnp.result_type(float)  # float32, or float64 with jax_enable_x64
     x_all = jax.device_put(jnp.asarray(arr, dtype=dtype), replicated)
     key_init, key_train, key_eval = jax.random.split(key, 3)
     if network is None:
@@ -382,7 +479,25 @@ def estimate_poincare_constant(
             grad_sq.append(np.asarray(g)[:keep])
     values = np.concatenate(values).astype(np.float64)
     grad_sq = np.concatenate(grad_sq).astype(np.float64)
-    xi = float(np.mean(grad_sq) / np.var(values))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = float(np.mean(grad_sq) / np.var(values))
+    if not (math.isfinite(xi) and xi > 0):
+        weights_ok = all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(params))
+        cause = (
+            f"training diverged (non-finite weights): lower learning_rate (got {learning_rate!r})"
+            if not weights_ok
+            else "the trained w is constant on the data or its gradient vanishes; check the data and the network"
+        )
+        raise ValueError(f"data: no finite estimate of xi_min (got {xi!r}): {cause}")
+    if prepared:
+        with np.errstate(over="ignore", under="ignore"):
+            xi = float(np.float64(xi) / np.float64(unit) ** 2)
+            learning_curve = learning_curve.astype(np.float64) / np.float64(unit) ** 2
+        if not (math.isfinite(xi) and xi > 0):
+            raise ValueError(
+                f"data: xi_min = (estimate for the standardised data) / spread^2 with spread {unit:.4g} is not a "
+                "normal float64 number; rescale the data"
+            )
     return PoincareEstimate(xi=xi, learning_curve=learning_curve, model=model, state=state)
 
 
@@ -426,6 +541,7 @@ class GaussianRing2D(NamedTuple):
 
     def sample(self, n: int, *, key: PRNGKeyArray) -> Float[Array, "n 2"]:
         """n samples as a JAX array of shape (n, 2)."""
+        check_key("key", key)
         check_int_at_least("n", n, 1)
         key_mode, key_noise = jax.random.split(key)
         k = jax.random.randint(key_mode, (n,), 0, self.num_modes)
@@ -444,6 +560,7 @@ def gaussian_ring_2d(num_modes: int = 8, radius: float = 2.0, std: float = 0.5) 
         :class:`lgan.GaussianRing2D`.
     """
     check_int_at_least("num_modes", num_modes, 1)
+    check_scalars(radius=radius, std=std)
     check_finite("radius", radius)
     if float(radius) < 0:
         raise ValueError(f"radius must be >= 0, got {radius!r}")

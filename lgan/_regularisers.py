@@ -20,9 +20,10 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, PyTree, Scalar
 
-from ._validation import check_choice
+from ._validation import check_choice, check_real_scalar, concrete, working_dtype
 
 PENALTY_MEASURES = ("p_d", "p_g", "mu_gp", "mu_mid", "mu_g_anc")
 PENALTY_FORMS = ("simple", "wgan_gp")
@@ -131,6 +132,18 @@ def clip_weights(discriminator: PyTree, clip: float | Float[Array, ""]) -> PyTre
     Returns:
         The same pytree with each inexact array leaf replaced by ``clip(leaf, -c, c)``.
     """
+    if concrete(clip) is not None:
+        value = check_real_scalar("clip", clip, what="a finite number > 0")
+        if not value >= np.finfo(working_dtype()).tiny:
+            raise ValueError(f"clip must be > 0 (a normal {working_dtype()} number), got {value!r}")
+    else:  # traced (a sweep, or jit): checked when the values are known
+        if np.ndim(clip) != 0:
+            raise ValueError(f"clip must be a scalar, got shape {np.shape(clip)}")
+        clip = eqx.error_if(clip, ~(clip > 0), "clip must be > 0 (and not NaN)")
+    return _clip_weights(discriminator, clip)
+
+
+def _clip_weights(discriminator: PyTree, clip) -> PyTree:
     return jax.tree_util.tree_map(
         lambda leaf: jnp.clip(leaf, -clip, clip) if eqx.is_inexact_array(leaf) else leaf, discriminator
     )

@@ -29,7 +29,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ._custom_types import RealScalarLike
 from ._laplacian import GaussianMixture1D, gaussian_mixture
-from ._validation import check_finite, check_int_at_least, check_nonnegative, check_positive, concrete
+from ._validation import check_finite, check_int_at_least, check_key, check_nonnegative, check_positive, concrete
 
 # Gulrajani et al. (2017), gan_toy.py: 8 Gaussians of std 0.02 on a circle of radius 2, and 25
 # Gaussians of std 0.05 on the grid 2 {-2, ..., 2}^2, each data set then divided by a fixed
@@ -101,6 +101,7 @@ def sample_two_gaussian_mixture(
     Returns:
         Samples of shape (n,).
     """
+    check_key("key", key)
     _check_n(n)
     _check_scalar("separation", separation)
     check_nonnegative("separation", separation)
@@ -160,6 +161,7 @@ def sample_augmented_mixture(
     Returns:
         Samples of shape (n,).
     """
+    check_key("key", key)
     _check_n(n)
     _check_scalar("separation", separation)
     check_nonnegative("separation", separation)
@@ -211,6 +213,7 @@ class GaussianMixture2D(NamedTuple):
 
     def sample(self, n: int, *, key: PRNGKeyArray) -> Float[Array, "n 2"]:
         """n samples as a JAX array of shape (n, 2): a uniformly chosen centre plus N(0, s^2 I) noise."""
+        check_key("key", key)
         _check_n(n)
         return _sample_isotropic(key, n, _as_float(self.centres), _as_float(self.std))
 
@@ -302,6 +305,7 @@ def sample_swiss_roll(
     Returns:
         Samples of shape (n, 2).
     """
+    check_key("key", key)
     _check_n(n)
     _check_scalar("noise", noise)
     check_nonnegative("noise", noise)

@@ -11,6 +11,7 @@ Appendices A and B), the strongly rotational game of Qin et al. (2020, Section 3
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import equinox as eqx
@@ -22,7 +23,15 @@ from jaxtyping import Array, Complex, Float
 
 from ._custom_types import RealArrayLike, RealScalarLike
 from ._game import Game
-from ._validation import check_choice, check_finite, check_nonnegative, check_positive
+from ._validation import (
+    check_choice,
+    check_finite,
+    check_finite_in_dtype,
+    check_nonnegative,
+    check_positive,
+    check_result_finite,
+    check_scalars,
+)
 
 MassFn = Callable[[Array, Array], Array]
 
@@ -481,10 +490,17 @@ def qin_solution(
     Returns:
         (theta(t), phi(t)), each of the shape of ``t``.
     """
+    check_scalars(theta0=theta0, phi0=phi0, epsilon=epsilon)
     check_finite("epsilon", epsilon)
+    for name, value in (("t", t), ("theta0", theta0), ("phi0", phi0)):
+        check_finite_in_dtype(name, value)
+    for name, value in (("theta0", theta0), ("phi0", phi0)):
+        if np.ndim(value) != 0:
+            raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
     t = jnp.asarray(t, dtype=jnp.result_type(float))
-    e = float(epsilon)
-    w2 = 1.0 - e**2 / 4.0
+    theta0, phi0, e = float(theta0), float(phi0), float(epsilon)
+    with np.errstate(over="ignore"):
+        w2 = float(1.0 - np.float64(e) ** 2 / 4.0)  # -inf for a huge epsilon: the result check below reports it
     if w2 > 0:
         w = np.sqrt(w2)
         c, s = jnp.cos(w * t), jnp.sin(w * t) / w
@@ -496,6 +512,9 @@ def qin_solution(
     decay = jnp.exp(-e * t / 2)
     theta = decay * (theta0 * c + (phi0 - e * theta0 / 2) * s)
     phi = decay * (phi0 * c + (e * phi0 / 2 - theta0) * s)
+    what = f"qin_solution(t, theta0={float(theta0):g}, phi0={float(phi0):g}, epsilon={e:g})"
+    check_result_finite(theta, what)
+    check_result_finite(phi, what)
     return theta, phi
 
 
@@ -505,9 +524,12 @@ def qin_euler_growth(step: RealScalarLike, epsilon: RealScalarLike = 0.1) -> flo
     It exceeds 1 exactly when step > epsilon: at epsilon = 0.1, step = 0.2 it is sqrt(1.02), so
     200 steps multiply the norm by about 7.2 while the flow divides it by e^2.
     """
+    check_scalars(step=step, epsilon=epsilon)
     check_positive("step", step)
     check_finite("epsilon", epsilon)
     h, e = float(step), float(epsilon)
+    if abs(e) <= 2 and h > 1e150:  # 1 - h e + h^2 = (1 - h e / 2)^2 + h^2 (1 - e^2 / 4) without overflow
+        return math.hypot(1.0 - h * e / 2, h * math.sqrt(1.0 - e * e / 4))
     if abs(e) > 2:
         raise ValueError(f"epsilon must satisfy |epsilon| <= 2 (complex eigenvalues), got {e!r}")
     return float(np.sqrt(1.0 - h * e + h**2))

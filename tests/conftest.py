@@ -18,3 +18,13 @@ __all__ = ["tree_allclose"]
 def key():
     """A fresh PRNG key for each test."""
     return jax.random.key(0)
+
+
+@pytest.fixture
+def float32():
+    """Run one test in JAX's default float32 (x64 off), where large and small finite inputs overflow."""
+    jax.config.update("jax_enable_x64", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", True)

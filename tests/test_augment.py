@@ -130,3 +130,30 @@ def test_errors_before_compute(images, key):
         lgan.augment("cutout", (images * 255).astype(jnp.uint8), 0.1, key=key)
     with pytest.raises(ValueError, match=r"images must have values in \[0, 1\]"):
         lgan.augment("cutout", images * 2, 0.1, key=key)
+
+
+def test_augmentation_inside_jit_rejects_images_outside_the_unit_interval(key):
+    # The estimator calls augmentations on traced batches, where the up-front check cannot look at
+    # the values; clipping them to [0, 1] would silently change the data.
+    aug = lgan.make_augmentation("brightness", 0.2)
+    images = jnp.full((2, 1, 4, 4), 0.5)
+    assert eqx.filter_jit(aug)(key, images).shape == images.shape
+    with pytest.raises(Exception, match=r"images must have values in \[0, 1\] for the augmentation 'brightness'"):
+        eqx.filter_jit(aug)(key, 3.0 * images).block_until_ready()
+    with pytest.raises(ValueError, match=r"images must have values in \[0, 1\], got values in \[1.5, 1.5\]"):
+        aug(key, 3.0 * images)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        (("translation", np.full((1, 1, 4, 4), 0.5), 0.1), {"key": 0}, TypeError, r"key must be a PRNG key such as jax.random.key\(0\)"),
+        (("translation", "abc", 0.1), {}, ValueError, r"images must be a floating-point array of shape \(n, C, H, W\), got str"),
+        (("translation", np.full((1, 1, 4, 4), 0.5), "0.1"), {}, TypeError, "strength must be a real number or array, got str"),
+        (("translation", np.full((1, 1, 4, 4), 0.5), 0.1j), {}, TypeError, "strength must be real, got complex value"),
+    ],
+)
+def test_augment_names_bad_arguments(args, kwargs, error, match):
+    kwargs = {"key": jax.random.key(0), **kwargs}
+    with pytest.raises(error, match=match):
+        lgan.augment(*args, **kwargs)

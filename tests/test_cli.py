@@ -240,3 +240,70 @@ def test_end_to_end_xi_gaussian():
     assert line.startswith("xi_min ≈ ") and "(4000 samples, 200 steps)" in line
     xi = float(line.split()[2])
     assert 0 < xi < 10  # N(0, 1) has xi_min = 1; 200 steps give only a rough estimate
+
+
+# ----------------------------------------------------------------------------- no traceback, no NaN with exit 0
+
+
+def _npy_with_huge_header(path):
+    from numpy.lib import format as npy_format
+
+    with open(path, "wb") as f:
+        npy_format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 10**6)})
+        f.write(b"\0" * 80)
+
+
+@pytest.mark.parametrize(
+    "make, argv, match",
+    [
+        (lambda p: p.write_bytes(b""), ["xi", "DATA"], r"is not a readable .npy array: the file is empty"),
+        (_npy_with_huge_header, ["xi", "DATA"], r"its header claims shape \(1000000000000, 1000000\) of float64 .* but the file holds 80 bytes"),
+        (lambda p: np.save(p, np.ones((5, 1))), ["xi", "DATA", "--seed", "1e23"], r"--seed must be an integer in \[0, 2\^63\), got '1e23'"),
+        (lambda p: np.save(p, np.ones((5, 1))), ["xi", "DATA", "--seed", str(10**23)], r"--seed must be an integer in \[0, 2\^63\)"),
+        (lambda p: np.save(p, np.ones((5, 1))), ["rank-augmentations", "DATA", "--seed", "-1"], r"--seed must be an integer"),
+    ],
+)
+def test_unreadable_files_and_seeds_exit_2_with_one_line(fake, tmp_path, capsys, make, argv, match):
+    path = tmp_path / "data.npy"
+    make(path)
+    assert main([str(path) if a == "DATA" else a for a in argv]) == 2
+    assert re.search(match, _error_line(capsys))
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    "data, options, match",
+    [
+        (1e308 * np.random.default_rng(0).uniform(0.5, 0.9, (50, 1)), [], r"data: xi_min = .* is not a normal float64 number"),
+        (np.random.default_rng(0).standard_normal((20, 1)), ["--lr", "1e300"], r"learning_rate must be at most 1e3"),
+        (np.random.default_rng(0).uniform(size=(10, 1, 1, 1)), [], r"data must be images of at least 8x8 pixels"),
+    ],
+)
+def test_real_estimator_never_prints_nan(tmp_path, capsys, data, options, match):
+    path = tmp_path / "data.npy"
+    np.save(path, data)
+    assert main(["xi", str(path), "--steps", "4", "--batch-size", "4", "--quiet", *options]) == 2
+    assert re.search(match, _error_line(capsys))
+
+
+def test_four_samples_with_batch_size_2_give_a_finite_answer(tmp_path, capsys):
+    path = tmp_path / "four.npy"
+    np.save(path, np.random.default_rng(0).standard_normal((4, 1)))
+    assert main(["xi", str(path), "--steps", "40", "--batch-size", "2", "--quiet"]) == 0
+    out, _ = capsys.readouterr()
+    xi = float(out.split()[2])
+    assert math.isfinite(xi) and xi > 0
+
+
+def test_advise_tiny_xi_gives_the_exact_rate(capsys):
+    assert main(["advise", "--xi", "5e-324", "--beta", "1"]) == 0  # was an OverflowError traceback
+    out, _ = capsys.readouterr()
+    assert f"Re lambda_+(xi_min) = {-math.sqrt(5e-324):.6g}" in out and "nan" not in out
+
+
+def test_a_nan_estimate_is_an_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(lgan, "estimate_poincare_constant", lambda data, **kwargs: float("nan"), raising=False)
+    path = tmp_path / "data.npy"
+    np.save(path, np.random.default_rng(0).standard_normal((20, 1)))
+    assert main(["xi", str(path), "--quiet"]) == 2
+    assert "the estimate of xi_min is not a finite positive number (got nan)" in _error_line(capsys)

@@ -356,3 +356,69 @@ def test_sweep_splits_runs_across_devices_with_the_same_results(tmp_path):
     assert single["diverged_at"].tolist() == sharded["diverged_at"].tolist() and int(single["diverged_at"][3]) >= 1
     np.testing.assert_allclose(single["norm"], sharded["norm"], rtol=1e-12)
     np.testing.assert_allclose(single["final"], sharded["final"], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- no silent wrong answer
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(alternating="no"), TypeError, "alternating must be True or False, got 'no'"),
+        (dict(b1=2.0), ValueError, r"b1 must be in \[0, 1\), got 2.0"),
+        (dict(b2=float("nan")), ValueError, r"b2 must be a number in \[0, 1\), got nan"),
+        (dict(b1="0.5"), TypeError, "b1 must be a real number or array, got str '0.5'"),
+        (dict(key=0), TypeError, r"key must be a PRNG key such as jax.random.key\(0\), got 0"),
+    ],
+)
+def test_train_with_adam_rejects_bad_switches(kwargs, error, match):
+    args = dict(learning_rate=1e-2, num_steps=2, key=jax.random.key(0)) | kwargs
+    with pytest.raises(error, match=match):
+        lgan.train_with_adam(FLOW, STATE, DATA, **args)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(b1=2.0), ValueError, r"b1 must be in \[0, 1\), got 2.0"),
+        (dict(b1=-5), ValueError, r"b1 must be in \[0, 1\), got -5.0"),
+        (dict(b2=float("nan")), ValueError, r"b2 must be a number in \[0, 1\), got nan"),
+        (dict(step=True), ValueError, "step must be a real scalar > 0 or an array of shape \\(3,\\), got True"),
+        (dict(step="0.1"), TypeError, "step must be a real number or array, got str"),
+        (dict(keys=0), ValueError, r"keys must be an array of typed PRNG keys"),
+        (dict(batched_state="yes"), TypeError, "batched_state must be True or False, got 'yes'"),
+    ],
+)
+def test_sweep_rejects_bad_adam_settings(kwargs, error, match):
+    args = dict(keys=jax.random.split(jax.random.key(0), 3), step=0.1, num_steps=4, method="adam_simultaneous") | kwargs
+    with pytest.raises(error, match=match):
+        lgan.sweep(FLOW, STATE, DATA, **args)
+
+
+def test_sweep_summary_has_one_line_per_run(key):
+    swept = lgan.sweep(FLOW, STATE, DATA, keys=jax.random.split(key, 2), step=jnp.array([0.1, 1e8]), num_steps=2, batch_size=8)
+    lines = swept.summary().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("run 0: rk4: finished 2 steps, loss_d ")
+    assert lines[1].startswith("run 1: rk4: diverged at step ")
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((DATA[:, None], 1, 0), ValueError, "batch_size must be an integer >= 1, got 0"),
+        ((DATA[:, None], 0, 4), ValueError, "latent_dim must be an integer >= 1, got 0"),
+        ((DATA, 1, 4), ValueError, r"data must have shape \(n, d\) \(n samples of dimension d\), got shape \(32,\)"),
+        ((np.zeros((0, 1)), 1, 4), ValueError, r"data must hold at least one sample, got shape \(0, 1\)"),
+    ],
+)
+def test_draw_minibatch_rejects_empty_batches(args, error, match):
+    with pytest.raises(error, match=match):
+        lgan.draw_minibatch(*args, key=jax.random.key(0))
+
+
+def test_draw_minibatch_and_mlp_gan_check_the_key():
+    with pytest.raises(TypeError, match=r"key must be a PRNG key such as jax.random.key\(0\), got 'x'"):
+        lgan.draw_minibatch(DATA[:, None], 1, 4, key="x")
+    with pytest.raises(TypeError, match=r"key must be a PRNG key such as jax.random.key\(0\), got 0"):
+        lgan.mlp_gan(1, key=0)

@@ -141,3 +141,24 @@ def test_mixture_sample_errors():
         g.sample(5, key=jax.random.key(0), seed=0)
     with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
         g.sample(0, seed=0)
+
+
+def test_gaussian_mixture_with_huge_weights():
+    mix = lgan.gaussian_mixture([0.0, 1.0], [1.0, 1.0], [1e308, 1e308])  # their sum overflows float64
+    np.testing.assert_allclose(mix.weights, [0.5, 0.5])
+    mix = lgan.gaussian_mixture([0.0, 1.0], 1.0, [1e308, 5e307])
+    np.testing.assert_allclose(mix.weights, [2 / 3, 1 / 3])
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (([0.0, 1j], 1.0), "means must be real, got complex value"),
+        (([0.0], "1"), "stds must be a real number or array, got str '1'"),
+        (([0.0, 1.0], [1.0, 1.0, 1.0]), r"stds must be a scalar or have the length of means \(2\), got shape \(3,\)"),
+        (([0.0], 1.0, ["a"]), "weights must be a real number or array"),
+    ],
+)
+def test_gaussian_mixture_names_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        lgan.gaussian_mixture(*args)

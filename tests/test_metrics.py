@@ -259,3 +259,18 @@ def test_sample_quality_metrics_along_a_solve(key):
 def test_sample_quality_metrics_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         lgan.sample_quality_metrics(**kwargs)
+
+
+def test_frechet_distance_of_huge_data(float32):
+    x = 1e30 * np.random.default_rng(0).standard_normal((50, 2))
+    with pytest.raises(ValueError, match=r"x has deviations from its mean up to .*overflow float32.*rescale x and y"):
+        lgan.frechet_distance(x, np.ones((50, 2)))
+    with pytest.raises(ValueError, match=r"y must be finite in float32"):
+        lgan.frechet_distance(np.ones((50, 2)), np.full((50, 2), 1e39))
+
+
+def test_frechet_distance_rejects_strings_and_complex():
+    with pytest.raises(TypeError, match="x must be an array of numbers, got str"):
+        lgan.frechet_distance("abc", np.ones((3, 1)))
+    with pytest.raises(TypeError, match="y must be real, got complex value"):
+        lgan.frechet_distance(np.ones((3, 1)), np.ones((3, 1)) * 1j)

@@ -86,3 +86,14 @@ def test_bad_input():
         lgan.solve_lgan_pde(pde, jnp.zeros(11), jnp.zeros(10), t1=1.0, solver="euler")
     with pytest.raises(ValueError, match="u0 must be finite, got nan"):
         lgan.solve_lgan_pde(pde, jnp.full(11, jnp.nan), jnp.zeros(10), t1=1.0)
+
+
+def test_solve_lgan_pde_out_of_steps_is_one_line():
+    pde = lgan.lgan_pde_1d(GAUSS, (-8, 8), alpha=1.0, beta=1.0, num_elements=20)
+    u0 = jnp.asarray(pde.nodes * np.exp(-pde.nodes**2))
+    v0 = jnp.zeros(pde.num_nodes - 1)
+    with pytest.raises(RuntimeError, match=r"^the PDE solver used all max_steps=1 steps before t = 5; raise max_steps") as err:
+        lgan.solve_lgan_pde(pde, u0, v0, t1=5.0, max_steps=1)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="max_steps must be an integer >= 1, got 0"):
+        lgan.solve_lgan_pde(pde, u0, v0, t1=5.0, max_steps=0)

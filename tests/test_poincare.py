@@ -271,3 +271,70 @@ def test_gaussian_ring_density_and_samples():
 def test_gaussian_ring_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         lgan.gaussian_ring_2d(**kwargs)
+
+
+# ----------------------------------------------------------------------------- no silent wrong answer
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+def test_badly_scaled_data_give_the_rescaled_answer(float32, scale):
+    # xi scales as 1 / c^2 under x -> c x; in float32 the gradients used to under- or overflow (NaN).
+    data = gaussian(400, 0)
+    kwargs = dict(key=jax.random.key(0), num_steps=60, batch_size=64)
+    base = lgan.estimate_poincare_constant(data, **kwargs).xi
+    scaled = lgan.estimate_poincare_constant(scale * data, **kwargs)
+    assert np.isfinite(scaled.xi) and scaled.xi * scale**2 == pytest.approx(base, rel=1e-3)
+    assert np.all(np.isfinite(scaled.learning_curve))
+
+
+def test_data_with_a_huge_mean_keep_their_variation(float32):
+    data = gaussian(400, 0)
+    kwargs = dict(key=jax.random.key(0), num_steps=60, batch_size=64)
+    base = lgan.estimate_poincare_constant(data, **kwargs).xi
+    assert lgan.estimate_poincare_constant(1e10 + data, **kwargs).xi == pytest.approx(base, rel=1e-3)
+
+
+def test_data_whose_xi_is_not_a_float64_number():
+    with pytest.raises(ValueError, match=r"data: xi_min = .* / spread\^2 with spread .*e\+\d+ is not a normal float64 number"):
+        lgan.estimate_poincare_constant(1e300 * gaussian(20, 0), key=jax.random.key(0), num_steps=2, batch_size=4)
+
+
+def test_zero_variance_minibatches_are_skipped():
+    # batch_size 2 on 4 samples draws the same sample twice a quarter of the time; repeated rows
+    # make most batches constant. Those steps are skipped (loss inf or NaN) instead of poisoning the weights.
+    result = lgan.estimate_poincare_constant(gaussian(4, 0), key=jax.random.key(0), num_steps=50, batch_size=2)
+    assert np.isfinite(result.xi) and result.xi > 0
+    assert np.any(~np.isfinite(result.learning_curve)) and np.any(np.isfinite(result.learning_curve))
+    repeated = np.concatenate([np.zeros((98, 1)), gaussian(2, 1)])
+    result = lgan.estimate_poincare_constant(repeated, key=jax.random.key(0), num_steps=20, batch_size=4)
+    assert np.isfinite(result.xi) and result.xi > 0
+
+
+@pytest.mark.parametrize(
+    "data, kwargs, error, match",
+    [
+        (np.random.default_rng(0).uniform(size=(6, 1, 1, 1)), {}, ValueError,
+         r"data must be images of at least 8x8 pixels for the default convolutional network .* got 1x1"),
+        (np.random.default_rng(0).uniform(size=(6, 1, 7, 9)), {}, ValueError, "got 7x9"),
+        (3 * np.random.default_rng(0).uniform(size=(6, 1, 8, 8)), {"augmentation": lgan.make_augmentation("zoom_in", 0.2)},
+         ValueError, r"data must be images of shape \(n, C, H, W\) with values in \[0, 1\] for the augmentation 'zoom_in', got values in"),
+        (None, {"learning_rate": 1e300}, ValueError, r"learning_rate must be at most 1e3 .*got 1e\+300"),
+        (None, {"input_gain": 1e30}, ValueError, r"input_gain must be at most 1e6, got 1e\+30"),
+        (None, {"learning_rate": "0.1"}, TypeError, "learning_rate must be a real number or array, got str"),
+        (None, {"key": 0}, TypeError, r"key must be a PRNG key such as jax.random.key\(0\), got 0"),
+        (np.ones((4, 2)) * 1j, {}, TypeError, "data must hold real numbers, got dtype complex128"),
+        ("abc", {}, ValueError, "data must hold real numbers, got str"),
+    ],
+)
+def test_bad_inputs_fail_before_training(data, kwargs, error, match):
+    if data is None:
+        data = gaussian(10, 0)
+    kwargs = {"key": jax.random.key(0), "batch_size": 4, "num_steps": 2, **kwargs}
+    with pytest.raises(error, match=match):
+        lgan.estimate_poincare_constant(data, **kwargs)
+
+
+def test_custom_network_data_must_fit_the_working_dtype(float32, key):
+    network = eqx.nn.make_with_state(lgan.SpectralNormMLP)(1, 8, 1, key=key)
+    with pytest.raises(ValueError, match=r"data must be finite in float32 \(at most 3.403e\+38 in absolute value\)"):
+        lgan.estimate_poincare_constant(1e39 * gaussian(10, 0), key=key, network=network, num_steps=2, batch_size=4)

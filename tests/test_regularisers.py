@@ -132,3 +132,27 @@ def test_clip_weights(key):
     for leaf in jax.tree_util.tree_leaves(eqx.filter(clipped, eqx.is_inexact_array)):
         assert float(jnp.max(jnp.abs(leaf))) <= 0.01
     assert clipped.activation is mlp.activation
+
+
+@pytest.mark.parametrize(
+    "clip, error, match",
+    [
+        (-1.0, ValueError, r"clip must be > 0 \(a normal float64 number\), got -1.0"),
+        (0.0, ValueError, r"clip must be > 0 \(a normal float64 number\), got 0.0"),
+        (5e-324, ValueError, r"clip must be > 0 \(a normal float64 number\), got 5e-324"),
+        (np.nan, ValueError, "clip must be a finite number > 0, got nan"),
+        (True, TypeError, "clip must be a finite number > 0, got True"),
+        ("1", TypeError, "clip must be a real number or array, got str '1'"),
+        (np.ones(2), ValueError, r"clip must be a scalar, got shape \(2,\)"),
+    ],
+)
+def test_clip_weights_rejects_bad_bounds(clip, error, match):
+    with pytest.raises(error, match=match):
+        lgan.clip_weights(jnp.ones(3), clip)
+
+
+def test_clip_weights_checks_a_traced_bound_at_run_time():
+    clipped = jax.jit(lgan.clip_weights)(jnp.array([-2.0, 0.5, 2.0]), jnp.asarray(1.0))
+    np.testing.assert_array_equal(clipped, [-1.0, 0.5, 1.0])
+    with pytest.raises(Exception, match=r"clip must be > 0 \(and not NaN\)"):
+        jax.jit(lgan.clip_weights)(jnp.ones(3), jnp.asarray(-1.0)).block_until_ready()

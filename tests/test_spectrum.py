@@ -173,3 +173,79 @@ def test_step_matrix_rk4_matches_explicit_stages():
     np.testing.assert_allclose(np.asarray(lgan.step_matrix("rk4", L, tau)) @ y, y + tau / 6 * (k1 + 2 * k2 + 2 * k3 + k4), rtol=1e-13)
     with pytest.raises(ValueError, match=r"operator must be a square matrix, got shape \(2, 3\)"):
         lgan.step_matrix("rk4", np.zeros((2, 3)), 0.1)
+
+
+# ----------------------------------------------------------------------------- no silent wrong answer
+
+
+@pytest.mark.parametrize("scheme, unit_step", [("euler", 2.0), ("rk4", 2.785293563405282)])
+@pytest.mark.parametrize("size", [1e-300, 1e-20, 1e20, 1e300])
+def test_largest_stable_step_scales_as_one_over_the_eigenvalue(scheme, unit_step, size):
+    # It used to answer inf ("any step is stable") for tiny eigenvalues and raise for huge ones.
+    assert lgan.largest_stable_step(scheme, [-size]) == pytest.approx(unit_step / size, rel=1e-9)
+    lam = size * np.exp(1j * np.array([0.6, 0.8]) * np.pi)
+    assert lgan.largest_stable_step(scheme, lam) == pytest.approx(lgan.largest_stable_step(scheme, lam / size) / size, rel=1e-9)
+
+
+def test_largest_stable_step_errors():
+    with pytest.raises(ValueError, match=r"eigenvalues: the largest stable step for lambda = .* overflows float64"):
+        lgan.largest_stable_step("euler", [-1e-320])
+    with pytest.raises(TypeError, match="eigenvalues must be an array of \\(complex\\) numbers, got 'abc'"):
+        lgan.largest_stable_step("euler", "abc")
+    with pytest.raises(ValueError, match=r"eigenvalues must be finite, got \(nan\+0j\) at index \(1,\)"):
+        lgan.largest_stable_step("euler", [-1.0, np.nan])
+
+
+def test_lgan_eigenvalues_do_not_overflow_float32(float32):
+    lam = np.asarray(lgan.lgan_eigenvalues(1.0, 1e20, 1.0))  # (1e20)^2 overflows float32
+    np.testing.assert_allclose(lam.real, [-1e-20, -1e20], rtol=1e-6)
+    lam = np.asarray(lgan.lgan_eigenvalues(1e-30, 1e-20, 1.0))  # a^2 and 4c underflow
+    np.testing.assert_allclose(np.sort_complex(lam), np.sort_complex(np.roots([1.0, 1e-20, 1e-30])), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"alpha must be finite in float32 .*got 1e\+39"):
+        lgan.lgan_eigenvalues(1.0, 1e39, 1.0)
+    with pytest.raises(ValueError, match=r"lgan_eigenvalues\(xi=1e\+30, alpha=0, beta=1e\+30, gamma=0\): the result overflows float32"):
+        lgan.lgan_eigenvalues(1e30, 0.0, 1e30)  # abs(lambda) = beta sqrt(xi) = 1e45
+
+
+@pytest.mark.parametrize("xi_min", [1e-40, 1e40])
+def test_optimal_parameters_at_extreme_xi_min(float32, xi_min):
+    opt = lgan.optimal_parameters(1.0, xi_min)
+    assert opt.rate_at_xi_min == pytest.approx(-math.sqrt(xi_min), rel=1e-5)
+    assert opt.rate == pytest.approx(-math.sqrt(xi_min), rel=1e-5)
+    assert opt.gamma == pytest.approx(1 / math.sqrt(xi_min), rel=1e-12)
+
+
+def test_optimal_parameters_out_of_range_name_beta_and_xi_min(float32):
+    with pytest.raises(ValueError, match=r"beta=1.0 and xi_min=5e-324 are out of range: abs\(beta\) sqrt\(xi_min\) = .* float32"):
+        lgan.optimal_parameters(1, 5e-324)  # was an OverflowError
+    with pytest.raises(ValueError, match=r"beta=1e\+308 and xi_min=0.5 are out of range"):
+        lgan.optimal_parameters(1e308, 0.5)  # used to blame alpha, which is not an argument
+
+
+def test_optimal_parameters_in_float64_range():
+    opt = lgan.optimal_parameters(1, 5e-324)  # representable in float64: the right answer
+    assert opt.rate_at_xi_min == pytest.approx(-math.sqrt(5e-324), rel=1e-6)
+    with pytest.raises(ValueError, match=r"beta=1e\+308 and xi_min=0.5 are out of range: 2 abs\(beta\) / sqrt\(xi_min\)"):
+        lgan.optimal_parameters(1e308, 0.5)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: lgan.lgan_eigenvalues(1 + 1j, 1.0, 1.0), TypeError, r"xi must be real, got complex value \(1\+1j\)"),
+        (lambda: lgan.spectral_abscissa([1 + 1j], 1.0, 1.0), TypeError, "xi must be real, got complex value"),
+        (lambda: lgan.lgan_eigenvalues("1", 1.0, 1.0), TypeError, "xi must be a real number or array, got str '1'"),
+        (lambda: lgan.slowest_rate(1.0, "a", 1.0), TypeError, "alpha must be a real number or array, got str 'a'"),
+        (lambda: lgan.step_matrix("euler", [[np.nan]], 0.1), ValueError, r"operator must be finite, got nan at index \(0, 0\)"),
+        (lambda: lgan.step_matrix("euler", [[1.0]], np.nan), ValueError, "step must be finite, got nan"),
+        (lambda: lgan.step_matrix("euler", [[1j]], 0.1), TypeError, "operator must be real"),
+    ],
+)
+def test_strings_complex_and_nan_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_step_matrix_overflow_is_an_error(float32):
+    with pytest.raises(ValueError, match=r"step_matrix\('rk4', operator, step=1\): the result overflows float32"):
+        lgan.step_matrix("rk4", [[1e20]], 1.0)

@@ -367,3 +367,24 @@ def test_toy_game_argument_errors():
 def test_hyperparameters_are_arrays_so_sweeps_do_not_recompile():
     leaves = jax.tree_util.tree_leaves(lgan.qin_rotational_game(0.3))
     assert any(isinstance(leaf, jax.Array) and float(leaf) == 0.3 for leaf in leaves)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.nan, 1.0, 1.0), "t must be finite, got nan"),
+        (([0.0, np.inf], 1.0, 1.0), r"t must be finite, got inf at index \(1,\)"),
+        ((1.0, np.nan, 1.0), "theta0 must be finite, got nan"),
+        ((1.0, 1.0, np.nan), "phi0 must be finite, got nan"),
+        ((1.0, "a", 1.0), "theta0 must be a real number or array, got str 'a'"),
+        ((1.0, 1.0, [1.0, 2.0]), r"phi0 must be a scalar, got shape \(2,\)"),
+    ],
+)
+def test_qin_solution_rejects_nan_and_strings(args, match):
+    with pytest.raises(ValueError, match=match):
+        lgan.qin_solution(*args)
+
+
+def test_qin_solution_overflow_is_an_error():
+    with pytest.raises(ValueError, match=r"qin_solution\(t, theta0=1, phi0=1, epsilon=-0.1\): the result overflows float64"):
+        lgan.qin_solution(1e5, 1.0, 1.0, epsilon=-0.1)  # grows like exp(t / 20)
