@@ -128,7 +128,11 @@ def cmd_book(args: list[str]) -> int:
     ensure_book_venv()
     copy_mathjax()
     t0 = time.perf_counter()
-    say("building the book (executes every chapter; warnings are errors)")
+    say("executing the chapters, one per CPU core, into _build/.jupyter_cache")
+    rc = run([exe("python"), "tools/execute_chapters.py"], env=jax_cache_env())
+    if rc != 0:
+        return rc
+    say("building the book (chapters not executed above run now; warnings are errors)")
     rc = run([exe("jupyter-book"), "build", ".", "-W", "-n", "--keep-going", *args], env=jax_cache_env())
     say(f"book build finished in {time.perf_counter() - t0:.0f} s with exit code {rc}")
     if rc == 0:

@@ -28,7 +28,8 @@ from snapshot import snapshot  # noqa: E402
 yaml = pytest.importorskip("yaml")
 
 REPO_URL = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-# Colab's preinstalled JAX at the time of writing, and the oldest JAX that lgan declares.
+# A JAX older than the newest (0.7.2, the version with which the problem was found) and the oldest
+# JAX that lgan declares.
 JAX_VERSIONS = sorted({"0.7.2", lower_bounds()["jax"]})
 # What Colab has besides JAX and what running a notebook needs (none of it depends on JAX).
 PREINSTALLED = ["ipykernel", "nbclient", "nbformat", "PyYAML"]
