@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -11,44 +12,29 @@ import pytest
 # lower-bounds`, the Colab simulation) may lack it and skip these tests.
 nbformat = pytest.importorskip("nbformat")
 yaml = pytest.importorskip("yaml")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from execute_chapters import toc_docnames  # noqa: E402  (one reading of _toc.yml for the build and the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # The first code cell of every chapter, verbatim. On Colab it installs lgan; elsewhere it does nothing.
-SETUP_CELL = '''# Setup: on Colab, install lgan beside Colab's own JAX and enable widgets; elsewhere, nothing.
+SETUP_CELL = '''# Setup: on Colab, install lgan beside Colab's own JAX; elsewhere, nothing.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
     from importlib.metadata import version
-    # Pin the jax and jaxlib already installed (Colab's CUDA build): pip picks equinox, diffrax
-    # and optax releases that work with them, and stops with an error rather than replace them.
-    keep_jax = [f"{name}=={version(name)}" for name in ("jax", "jaxlib")]
+    # Pin Colab's jax and jaxlib (its CUDA build): pip picks releases of
+    # equinox, diffrax and optax that fit them, or stops with an error.
+    keep_jax = [f"{n}=={version(n)}" for n in ("jax", "jaxlib")]
     package = "lgan @ git+https://github.com/lgan-book/lgan@main"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package, *keep_jax], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, package, *keep_jax], check=True)
     from google.colab import output
-    output.enable_custom_widget_manager()'''
+    output.enable_custom_widget_manager()  # for the widgets'''
 
 
 def load_yaml(name):
     return yaml.safe_load((ROOT / name).read_text())
-
-
-def toc_docnames():
-    toc = load_yaml("_toc.yml")
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("sections"))
-            for part in entry.get("parts", []) or []:
-                walk(part.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters"))
-    return names
 
 
 def toc_notebooks():

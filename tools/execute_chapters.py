@@ -28,11 +28,6 @@ import time
 from pathlib import Path
 
 import yaml
-from jupyter_cache import get_cache
-from jupyter_cache.executors.basic import ExecutionWorkerLocalMProc, ProcessData
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sphinx_kernel_poll  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"  # myst-nb's default: next to _build/html
@@ -49,8 +44,8 @@ def code_hash() -> str:
     return h.hexdigest()
 
 
-def toc_notebooks() -> list[Path]:
-    """The .ipynb files of _toc.yml, in reading order."""
+def toc_docnames() -> list[str]:
+    """The documents of _toc.yml (root, chapters, sections), in reading order, without suffix."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     names = [toc["root"]]
 
@@ -59,14 +54,28 @@ def toc_notebooks() -> list[Path]:
             if "file" in entry:
                 names.append(entry["file"])
             walk(entry.get("sections"))
+            for part in entry.get("parts", []) or []:
+                walk(part.get("chapters"))
 
     walk(toc.get("chapters"))
     for part in toc.get("parts", []) or []:
         walk(part.get("chapters"))
-    return [ROOT / f"{name}.ipynb" for name in names if (ROOT / f"{name}.ipynb").exists()]
+    return names
+
+
+def toc_notebooks() -> list[Path]:
+    """The .ipynb files of _toc.yml, in reading order."""
+    return [ROOT / f"{name}.ipynb" for name in toc_docnames() if (ROOT / f"{name}.ipynb").exists()]
 
 
 def main() -> int:
+    # Imported here: tests/test_book.py imports toc_docnames where jupyter-cache may be missing.
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors.basic import ExecutionWorkerLocalMProc, ProcessData
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import sphinx_kernel_poll
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters run at once")
     args = parser.parse_args()
