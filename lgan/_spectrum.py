@@ -118,8 +118,13 @@ def _roots_any_scale(xi, alpha, beta, gamma):
     Concrete arguments keep the bits of the plain formula wherever it is in range (the rescaled
     one is only evaluated where needed); traced ones evaluate both and select.
     """
-    plain = _roots(xi, alpha, beta, gamma)
     args = [concrete(v) for v in (xi, alpha, beta, gamma)]
+    if all(v is not None for v in args):
+        # In the working float dtype before jit: an integer such as 2**31 would overflow int32
+        # while JAX parses the argument (JAX 0.7 raises OverflowError there).
+        with np.errstate(over="ignore"):
+            xi, alpha, beta, gamma = (np.asarray(v, dtype=jnp.result_type(float)) for v in args)
+    plain = _roots(xi, alpha, beta, gamma)
     if any(v is None for v in args):
         a = jnp.asarray(alpha) + jnp.asarray(gamma) * jnp.asarray(xi)
         need = _needs_rescaling(a, jnp.abs(jnp.asarray(beta)) * jnp.sqrt(jnp.asarray(xi)))
