@@ -1,0 +1,3 @@
+"""The command line, ``python -m lgan``."""
+
+from ._main import main as main

@@ -1,0 +1,139 @@
+"""Checks of the BUILT website (_build/html) as a browser shows it, with headless chromium.
+
+Run `python tasks.py book` first. Skipped when the site or chromium is missing, unless
+LGAN_REQUIRE_SITE=1 (as in CI), which turns that into a failure.
+"""
+
+import functools
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+yaml = pytest.importorskip("yaml")  # the book's toolchain; see test_book.py
+from test_book import toc_docnames  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "_build" / "html"
+REQUIRE = os.environ.get("LGAN_REQUIRE_SITE") == "1"
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+if not (SITE / "index.html").exists() or CHROMIUM is None:
+    why = "no built site in _build/html (run `python tasks.py book`)" if CHROMIUM else "chromium is not installed"
+    if not (SITE / "index.html").exists() and CHROMIUM is None:
+        why = "no built site and no chromium"
+    if REQUIRE:
+        pytest.fail(f"LGAN_REQUIRE_SITE=1 but {why}", pytrace=False)
+    pytest.skip(why, allow_module_level=True)
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+REPO_URL = CONFIG["repository"]["url"]
+BRANCH = CONFIG["repository"]["branch"]
+DOCNAMES = toc_docnames()
+CHAPTERS = [d for d in DOCNAMES if (ROOT / f"{d}.ipynb").exists()]
+FIGURE_CHAPTERS = CHAPTERS  # every chapter draws at least one figure
+
+
+@functools.cache
+def dom(docname: str) -> str:
+    """The DOM of a built page after its scripts (MathJax) ran, as chromium dumps it."""
+    page = SITE / f"{docname}.html"
+    assert page.exists(), f"{page} was not built"
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--virtual-time-budget=15000",
+            "--dump-dom", page.as_uri(),
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "</html>" in out.stdout, out.stderr[-2000:]
+    return out.stdout
+
+
+def notebook_title(docname: str) -> str:
+    import nbformat
+
+    nb = nbformat.read(ROOT / f"{docname}.ipynb", as_version=4)
+    first = nb.cells[0].source.lstrip().splitlines()[0]
+    assert first.startswith("# ")
+    return first[2:].strip()
+
+
+# Sphinx's smartquotes turns straight quotes into typographic ones in the rendered text.
+_SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def text_of(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).translate(_SMART_QUOTES)
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_chapter_title(docname):
+    h1s = [text_of(h).replace("#", "").strip() for h in re.findall(r"<h1[^>]*>(.*?)</h1>", dom(docname), re.S)]
+    # Inline math in a title renders through MathJax, so compare the plain prefix.
+    title = notebook_title(docname)
+    plain = title.split("$")[0].strip()
+    assert any(h.startswith(plain) for h in h1s), (title, h1s)
+
+
+@pytest.mark.parametrize("docname", FIGURE_CHAPTERS)
+def test_chapter_has_figure(docname):
+    imgs = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", dom(docname))
+    figures = [s for s in imgs if "_images/" in s or s.startswith("data:image")]
+    assert figures, f"no figure on {docname}: {imgs}"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_equations_render(docname):
+    page = dom(docname)
+    assert re.search(r"<script[^>]+src=\"[^\"]*mathjax/MathJax\.js", page), "local MathJax 2 not loaded"
+    rendered = re.findall(r"class=\"(?:MathJax|MathJax_Display|MathJax_CHTML|MathJax_SVG)[\" ]", page)
+    assert len(rendered) > 0, "no MathJax output: equations did not render"
+    assert "Math Processing Error" not in page
+    assert not re.search(r"class=\"[^\"]*\bMathJax_Error\b", page), "MathJax could not typeset an equation"
+    # Nothing left untypeset in the prose.
+    unrendered = re.findall(r"<span class=\"math notranslate nohighlight\">\\\(", page)
+    assert not unrendered or len(rendered) >= len(unrendered)
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_colab_launch_button(docname):
+    want = f"https://colab.research.google.com/github/{REPO_URL.removeprefix('https://github.com/')}/blob/{BRANCH}/{docname}.ipynb"
+    hrefs = [html.unescape(h) for h in re.findall(r"<a\b[^>]*\bhref=\"([^\"]+)\"", dom(docname))]
+    assert want in hrefs, [h for h in hrefs if "colab" in h]
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_no_error_output(docname):
+    page = dom(docname)
+    assert "Traceback" not in page
+    assert not re.search(r"class=\"[^\"]*\b(output traceback|traceback|nbexec-error|cell_output_error)\b", page)
+    for block in re.findall(r"<div class=\"output stderr[^\"]*\">(.*?)</div>", page, re.S):
+        assert "Error" not in text_of(block), text_of(block)[:2000]
+
+
+def test_api_page_documents_public_api():
+    import lgan
+
+    page = dom("book/api")
+    missing = [name for name in lgan.__all__ if f'id="lgan.{name}"' not in page]
+    assert not missing, f"not documented on the API page: {missing}"
+
+
+def test_bibliography_page_lists_references():
+    page = dom("book/bibliography")
+    text = text_of(page).lower()
+    for needle in ("functional space analysis of local", "simple gradient penalty", "ordinary differential equations"):
+        assert needle in text, needle
+
+
+def test_index_redirects_to_introduction():
+    assert TOC["root"].split("/")[-1] in (SITE / "index.html").read_text()
