@@ -103,22 +103,21 @@ def check_finite(name: str, value) -> None:
 
 def check_nonnegative(name: str, value) -> None:
     """Raise unless a concrete ``value`` is real, finite and >= 0 everywhere."""
-    arr = real_array(name, value)
-    if arr is None:
-        return
-    check_finite(name, arr)
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0, got {_first_bad(arr, arr < 0)}")
+    _check_finite_where(name, value, lambda arr: arr < 0, ">= 0")
 
 
 def check_positive(name: str, value) -> None:
     """Raise unless a concrete ``value`` is real, finite and > 0 everywhere."""
+    _check_finite_where(name, value, lambda arr: arr <= 0, "> 0")
+
+
+def _check_finite_where(name: str, value, bad, expected: str) -> None:
     arr = real_array(name, value)
     if arr is None:
         return
     check_finite(name, arr)
-    if np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0, got {_first_bad(arr, arr <= 0)}")
+    if np.any(bad(arr)):
+        raise ValueError(f"{name} must be {expected}, got {_first_bad(arr, bad(arr))}")
 
 
 def check_real_scalar(name: str, value, *, what: str = "a finite real number") -> float:
