@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 
 import numpy as np
@@ -79,19 +80,12 @@ def cmd_advise(args) -> int:
     jax.config.update("jax_enable_x64", True)  # print the rates to all six digits shown
     from .._linear._spectrum import optimal_parameters
 
-    if not (math.isfinite(args.xi) and args.xi > 0):
-        raise ValueError(f"--xi must be a finite number > 0 (the Poincare constant xi_min), got {args.xi!r}")
-    if not (math.isfinite(args.beta) and args.beta != 0):
-        raise ValueError(f"--beta must be a finite non-zero number (phi_2'(0)), got {args.beta!r}")
+    try:  # the package's own checks, reported with the names of the options
+        opt = optimal_parameters(args.beta, args.xi, args.gamma)
+    except ValueError as err:
+        raise ValueError(_with_option_names(str(err))) from None
     b, s = abs(args.beta), args.xi
     lo, hi = b / math.sqrt(s), 2 * b / math.sqrt(s)
-    in_range = args.gamma is None or (math.isfinite(args.gamma) and lo * (1 - 1e-12) <= args.gamma <= hi * (1 + 1e-12))
-    if not in_range:
-        raise ValueError(
-            f"--gamma must lie in [abs(beta)/sqrt(xi), 2 abs(beta)/sqrt(xi)] = [{lo:.6g}, {hi:.6g}] (eq. 25), "
-            f"got {args.gamma!r}"
-        )
-    opt = optimal_parameters(args.beta, args.xi, args.gamma)
     print("Optimal lGAN hyperparameters, eq. 25 of Khrulkov et al. (2021)")
     print(f"  given:  xi_min = {args.xi:.6g}, beta = phi_2'(0) = {args.beta:.6g}")
     print(f"  alpha = {opt.alpha:.6g}   (the damping, alpha = phi_1''(0) + phi_2''(0))")
@@ -100,6 +94,15 @@ def cmd_advise(args) -> int:
     print(f"  rate over the whole spectrum:  eta = sup over xi >= xi_min of Re lambda_+(xi) = {opt.rate:.6g}")
     print("  (the slowest mode decays like exp(eta t); more negative is faster)")
     return 0
+
+
+_OPTION_OF = {"xi_min": "--xi", "beta": "--beta", "gamma": "--gamma"}
+
+
+def _with_option_names(message: str) -> str:
+    """``xi_min must be > 0`` -> ``--xi must be > 0``: an argument of lgan named as the option that sets it."""
+    pattern = r"\b(" + "|".join(_OPTION_OF) + r")\b(?=( must|=))"
+    return re.sub(pattern, lambda m: _OPTION_OF[m.group(1)], message)
 
 
 def cmd_rank(args) -> int:
