@@ -87,7 +87,8 @@ def _directive(name: str, obj) -> str:
         return f".. autofunction:: lgan.{name}\n"
     if name not in CONSTANTS:
         raise SystemExit(f"add a one-line description of lgan.{name} to CONSTANTS in tools/api_page.py")
-    return f".. autodata:: lgan.{name}\n\n   {CONSTANTS[name]}\n"
+    # Not autodata: it would print the docstring of the value's type (tuple's) under each constant.
+    return f".. data:: lgan.{name}\n   :value: {obj!r}\n\n   {CONSTANTS[name]}\n"
 
 
 def render() -> str:

@@ -135,5 +135,25 @@ def test_bibliography_page_lists_references():
         assert needle in text, needle
 
 
+def test_every_reference_links_to_the_work():
+    """Each bibliography entry carries an arXiv id, a DOI or a URL, rendered as a link."""
+    entries = re.findall(r'role="doc-biblioentry">(.*?)</div>', dom("book/bibliography"), re.S)
+    assert len(entries) == len(re.findall(r"^@", (ROOT / "references.bib").read_text(), re.M)), "one entry per .bib entry"
+    unlinked = [text_of(e)[:60] for e in entries if not re.search(r'href="https://(arxiv\.org|doi\.org|\w)', e)]
+    assert not unlinked, f"references without a link: {unlinked}"
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "Alias for field number",  # NamedTuple fields repeated by autodoc
+        "Built-in immutable sequence",  # tuple's docstring under a tuple constant
+        "jaxlib._jax",  # JAX's private module path for jax.Array
+    ],
+)
+def test_api_page_has_no_autodoc_noise(noise):
+    assert noise not in text_of(dom("book/api"))
+
+
 def test_index_redirects_to_introduction():
     assert TOC["root"].split("/")[-1] in (SITE / "index.html").read_text()
