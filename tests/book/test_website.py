@@ -58,6 +58,56 @@ def dom(docname: str) -> str:
     return out.stdout
 
 
+# A script run in the page after MathJax has typeset it; it writes its findings (JSON) into
+# <pre id="lgan-probe">, which --dump-dom returns. Layout is measured at a given window width.
+_PROBE_SHELL = """
+<script>
+(function () {
+  function report() {
+    var out = document.createElement("pre");
+    out.id = "lgan-probe";
+    try { out.textContent = JSON.stringify((function () { %s })()); }
+    catch (e) { out.textContent = JSON.stringify({probe_error: String(e)}); }
+    document.body.appendChild(out);
+  }
+  var tries = 0;
+  function start() {  // after MathJax 2's first typesetting pass ("End" of its startup)
+    if (window.MathJax && MathJax.Hub && MathJax.Hub.Register) {
+      MathJax.Hub.Register.StartupHook("End", function () { MathJax.Hub.Queue(report); });
+    } else if (tries++ < 150) { setTimeout(start, 100); } else { report(); }
+  }
+  setTimeout(start, 0);
+})();
+</script>
+"""
+
+
+@functools.cache
+def probe(docname: str, js: str, width: int = 1280):
+    """Run ``js`` (a function body returning a JSON-able value) in a built page at ``width`` px."""
+    import json
+
+    page = SITE / f"{docname}.html"
+    copy = page.with_name(f"_probe_{width}_{abs(hash(js))}_{page.name}")  # same folder: same relative links
+    copy.write_text(page.read_text().replace("</body>", _PROBE_SHELL % js + "</body>"))
+    try:
+        with tempfile.TemporaryDirectory() as profile:
+            cmd = [
+                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
+                "--hide-scrollbars", f"--window-size={width},900", "--dump-dom", copy.as_uri(),
+            ]
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    finally:
+        copy.unlink()
+    found = re.search(r'<pre id="lgan-probe"[^>]*>(.*?)</pre>', out.stdout, re.S)
+    assert found, f"the probe did not run on {docname}: {out.stderr[-1000:]}"
+    result = json.loads(html.unescape(found.group(1)))
+    assert not (isinstance(result, dict) and "probe_error" in result), result
+    return result
+
+
 def notebook_title(docname: str) -> str:
     import nbformat
 
@@ -157,3 +207,30 @@ def test_api_page_has_no_autodoc_noise(noise):
 
 def test_index_redirects_to_introduction():
     assert TOC["root"].split("/")[-1] in (SITE / "index.html").read_text()
+
+
+# Display equations whose typeset width exceeds their box and that cannot be scrolled: clipped.
+_CLIPPED_EQUATIONS = """
+var clipped = [];
+document.querySelectorAll("div.math").forEach(function (box) {
+  var eq = box.querySelector(".MathJax_Display, .MathJax_SVG_Display, .MathJax_CHTML") || box;
+  var shown = eq.getBoundingClientRect(), right = shown.right, left = shown.left;
+  eq.querySelectorAll("*").forEach(function (el) {  // how far the typeset glyphs reach
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) { right = Math.max(right, r.right); left = Math.min(left, r.left); }
+  });
+  var style = getComputedStyle(eq);
+  // A scroll bar reaches what overflows on the right, never what overflows on the left.
+  var scrolls = (style.overflowX === "auto" || style.overflowX === "scroll") && left >= shown.left - 1;
+  var fits = right <= shown.right + 1 && left >= shown.left - 1;
+  if (!fits && !scrolls) { clipped.push(box.id + ": " + Math.round(right - left) + " px in " + Math.round(shown.width)); }
+});
+return clipped;
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 414])
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_display_math_never_clips(docname, width):
+    """Every display equation fits the column or scrolls within it, at laptop and phone width."""
+    assert probe(docname, _CLIPPED_EQUATIONS, width) == []
