@@ -218,7 +218,7 @@ def test_adam_simultaneous_and_alternating(key):
     kwargs = dict(learning_rate=1e-2, num_steps=8, batch_size=8, save_every=4, key=key)
     sim = lgan.train_with_adam(FLOW, STATE, DATA, **kwargs)
     alt = lgan.train_with_adam(FLOW, STATE, DATA, alternating=True, **kwargs)
-    assert sim.method == "adam_simultaneous" and alt.method == "adam_alternating"
+    assert (sim.solver, sim.alternating) == ("adam", False) and (alt.solver, alt.alternating) == ("adam", True)
     assert sim.metrics["loss_d"].shape == (3,)
     np.testing.assert_allclose(sim.times, [0.0, 0.04, 0.08])
     # The discriminator's first update is the same; the generator's differs.
@@ -304,7 +304,7 @@ def test_adam_argument_errors(key):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(method="sgd"), r"method must be one of 'euler', 'heun', 'rk4', 'adam_simultaneous', 'adam_alternating'; got 'sgd'"),
+        (dict(solver="sgd"), r"solver must be one of 'euler', 'heun', 'rk4', 'adam'; got 'sgd'"),
         (dict(step=jnp.array([0.1, 0.2])), r"step must be a scalar or have shape \(3,\) \(one per key\), got shape \(2,\)"),
         (dict(step=jnp.array([0.1, -0.2, 0.1])), r"step must be > 0, got -0.2 at index \(1,\)"),
         (dict(hyperparameters={"eta": jnp.ones(3)}), r"hyperparameters key must be one of 'alpha', 'beta', 'gamma', 'lam', 'clip'; got 'eta'"),
@@ -390,7 +390,7 @@ def test_train_with_adam_rejects_bad_switches(kwargs, error, match):
     ],
 )
 def test_sweep_rejects_bad_adam_settings(kwargs, error, match):
-    args = dict(keys=jax.random.split(jax.random.key(0), 3), step=0.1, num_steps=4, method="adam_simultaneous") | kwargs
+    args = dict(keys=jax.random.split(jax.random.key(0), 3), step=0.1, num_steps=4, solver="adam") | kwargs
     with pytest.raises(error, match=match):
         lgan.sweep(FLOW, STATE, DATA, **args)
 
