@@ -213,3 +213,23 @@ def test_new_hyperparameters_and_steps_do_not_retrace():
     before = len(traces)
     lgan.simulate(lgan.Game(Rotation(jnp.asarray(2.0))), 0.5, 1.0, solver="rk4", step=0.05, num_steps=7)
     assert len(traces) - before <= 1  # only the shape check (jax.eval_shape); the scan is not retraced
+
+
+def test_a_diffrax_solver_object_and_alternating_errors():
+    import diffrax
+
+    by_name = lgan.simulate(_linear_game(), *_split(W0), solver="heun", step=0.3, num_steps=5)
+    by_object = lgan.simulate(_linear_game(), *_split(W0), solver=diffrax.Heun(), step=0.3, num_steps=5)
+    np.testing.assert_array_equal(_stacked(by_object), _stacked(by_name))
+    assert by_object.solver == "heun" and not by_object.alternating
+    with pytest.raises(ValueError, match=r"alternating=True needs solver='euler' \(the players' updates alternate\), got solver='flow'"):
+        lgan.simulate(_linear_game(), *_split(W0), solver="flow", alternating=True, step=0.3, num_steps=5)
+    with pytest.raises(TypeError, match=r"alternating must be True or False, got 'yes'"):
+        lgan.simulate(_linear_game(), *_split(W0), solver="euler", alternating="yes", step=0.3, num_steps=5)
+    with pytest.raises(TypeError, match=r"solver must be a Diffrax solver of ODEs \(one ODETerm\), got SRA1"):
+        lgan.simulate(_linear_game(), *_split(W0), solver=diffrax.SRA1(), step=0.3, num_steps=5)
+
+
+def test_max_norm_includes_the_step_that_diverged_in_both_result_types():
+    traj = lgan.simulate(_growth_game(), 1.0, 0.0, solver="euler", step=1.0, num_steps=40)
+    assert float(traj.divergence_norm) == float(traj.max_norm) == 2.0**20  # 2^20 > 1e6 is the first bad state

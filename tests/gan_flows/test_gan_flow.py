@@ -209,8 +209,19 @@ def test_sweep_reports_valid_entries_per_run(key):
     # The single run (whose engine checks blocks of steps, not each step) reports the same.
     state2 = jax.tree_util.tree_map(lambda a: a[2] if eqx.is_array(a) else a, states)
     single = lgan.solve_gan_flow(FLOW, state2, DATA, step=1e8, key=jax.random.split(key, 3)[2], **RUN_A)
-    assert int(single.diverged_at) == k and float(single.divergence_norm) == float(swept.divergence_norm[2])
+    run2 = swept.run(2)
+    assert int(single.diverged_at) == int(run2.diverged_at) == k
+    assert float(single.divergence_norm) == float(run2.divergence_norm)
     np.testing.assert_allclose(single.metrics["norm"], swept.metrics["norm"][2], rtol=1e-12)
+    # run(r) has the shapes of the single run and equals it to round-off (the sweep's docstring)
+    assert tree_allclose(run2, single, rtol=1e-12, atol=1e-15)
+    assert run2.summary() == single.summary()
+
+
+def test_run_picks_a_run_of_a_sweep_only():
+    single = _run_a(jax.random.key(0), num_steps=1, save_every=1)
+    with pytest.raises(ValueError, match=r"run\(r\) picks a run out of a sweep result"):
+        single.run(0)
 
 
 @pytest.mark.slow
@@ -422,3 +433,53 @@ def test_draw_minibatch_and_mlp_gan_check_the_key():
         lgan.draw_minibatch(DATA[:, None], 1, 4, key="x")
     with pytest.raises(TypeError, match=r"key must be a PRNG key such as jax.random.key\(0\), got 0"):
         lgan.mlp_gan(1, key=0)
+
+
+# ----------------------------------------------------------------------------- one solver vocabulary
+
+
+def test_a_diffrax_solver_object_takes_the_same_steps_as_its_name(key):
+    import diffrax
+
+    kwargs = dict(step=0.1, num_steps=2, batch_size=8, save_every=2, key=key)
+    by_name = lgan.solve_gan_flow(FLOW, STATE, DATA, solver="euler", **kwargs)
+    by_object = lgan.solve_gan_flow(FLOW, STATE, DATA, solver=diffrax.Euler(), **kwargs)
+    assert by_object.solver == "euler" and tree_allclose(by_object, by_name, rtol=0.0)
+    midpoint = lgan.solve_gan_flow(FLOW, STATE, DATA, solver=diffrax.Midpoint(), **kwargs)
+    assert midpoint.solver == "Midpoint" and not bool(midpoint.diverged)
+
+
+def test_alternating_euler_is_the_hand_written_alternating_step(key):
+    # theta_1 = theta_0 - h grad_theta (l_D + R)(theta_0, phi_0); phi_1 = phi_0 - h grad_phi l_G(theta_1, phi_0)
+    h = 0.1
+    out = lgan.solve_gan_flow(FLOW, STATE, DATA, solver="euler", alternating=True, step=h, num_steps=1, batch_size=None, key=key)
+    assert out.solver == "euler" and out.alternating
+    d, d_static = eqx.partition(STATE.discriminator, eqx.is_inexact_array)
+    g, g_static = eqx.partition(STATE.generator, eqx.is_inexact_array)
+    noise_key, eval_key = jax.random.split(key)
+    x = jnp.asarray(DATA)[:, None]
+    batch = lgan.Minibatch(x, jax.random.normal(eval_key, (32, 1)), jax.random.uniform(jax.random.fold_in(eval_key, 1), (32,)))
+    state_of = lambda dd, gg: lgan.GANState(eqx.combine(dd, d_static), eqx.combine(gg, g_static), 1)  # noqa: E731
+    grad_d = jax.grad(lambda dd: FLOW.discriminator_objective(state_of(dd, g), batch))(d)
+    d1 = jax.tree_util.tree_map(lambda a, b: a - h * b, d, grad_d)
+    grad_g = jax.grad(lambda gg: FLOW.losses(state_of(d1, gg), batch)[1])(g)
+    g1 = jax.tree_util.tree_map(lambda a, b: a - h * b, g, grad_g)
+    np.testing.assert_allclose(_params(out.final), _params(state_of(d1, g1)), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: lgan.solve_gan_flow(FLOW, STATE, DATA, solver="rk4", alternating=True, step=0.1, num_steps=1, key=jax.random.key(0)),
+         r"alternating=True needs solver='euler' \(the players' updates alternate\), got solver='rk4'"),
+        (lambda: lgan.sweep(FLOW, STATE, DATA, keys=jax.random.split(jax.random.key(0), 2), step=0.1, num_steps=1, alternating=True),
+         r"alternating=True needs solver='euler' or 'adam' \(the players' updates alternate\), got solver='rk4'"),
+        (lambda: lgan.solve_gan_flow(FLOW, STATE, DATA, solver="adam", step=0.1, num_steps=1, key=jax.random.key(0)),
+         r"solver must be one of 'euler', 'heun', 'rk4'; got 'adam'"),
+        (lambda: lgan.solve_gan_flow(FLOW, STATE, DATA, solver=3, step=0.1, num_steps=1, key=jax.random.key(0)),
+         r"solver must be one of 'euler', 'heun', 'rk4' or a Diffrax solver, got 3"),
+    ],
+)
+def test_solver_and_alternating_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
