@@ -30,29 +30,42 @@ from ._tree import tree_norm, tree_where
 AdvanceFn = Callable[[PyTree, PyTree, Int[Array, ""]], tuple[PyTree, PyTree]]
 
 
-class LoopCarry(eqx.Module):
+class DivergenceRecord(eqx.Module):
+    """Whether and where a fixed-step run diverged (module notes); every result of the loop carries it.
+
+    Attributes:
+        diverged: Whether some step produced a non-finite state or one with norm > threshold.
+        diverged_at: The first such step index k (1..n), or -1.
+        divergence_norm: The state norm at step ``diverged_at`` (inf if non-finite; 0 if none).
+        max_norm: The largest state norm reached, up to and including step ``diverged_at`` (so at
+            least ``divergence_norm``; inf if that state was non-finite).
+    """
+
+    diverged: Bool[Array, "*r"]
+    diverged_at: Int[Array, "*r"]
+    divergence_norm: Float[Array, "*r"]
+    max_norm: Float[Array, "*r"]
+
+
+class LoopCarry(DivergenceRecord):
     """What the loop carries: the state, its norm and the divergence record (module notes).
 
     Attributes:
         y: The state whose norm is watched.
         aux: The auxiliary state (solver or optimiser state; ``None`` if there is none).
         norm: ||y||.
-        diverged, diverged_at, divergence_norm, max_norm: The divergence record (module notes).
     """
 
     y: PyTree
     aux: PyTree
     norm: Float[Array, ""]
-    diverged: Bool[Array, ""]
-    diverged_at: Int[Array, ""]
-    divergence_norm: Float[Array, ""]
-    max_norm: Float[Array, ""]
 
     @classmethod
     def start(cls, y: PyTree, aux: PyTree) -> LoopCarry:
         """The carry at step 0: nothing diverged, ``max_norm = ||y_0||``."""
         norm = tree_norm(y)
-        return cls(y, aux, norm, jnp.asarray(False), jnp.asarray(-1), jnp.zeros_like(norm), norm)
+        zero = jnp.zeros_like(norm)
+        return cls(diverged=jnp.asarray(False), diverged_at=jnp.asarray(-1), divergence_norm=zero, max_norm=norm, y=y, aux=aux, norm=norm)
 
     def record(self, k: Int[Array, ""], norm: Float[Array, ""], threshold, *, off_grid=False) -> LoopCarry:
         """Note that step k produced a state of norm ``norm`` (y and norm left as they are).

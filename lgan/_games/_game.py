@@ -22,7 +22,7 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Bool, Float, Int, PyTree
 
 from .._core._solvers import as_solver, check_alternating, ode_advance, solver_label
-from .._core._stepping import FixedStepLoop, LoopCarry
+from .._core._stepping import DivergenceRecord, FixedStepLoop, LoopCarry
 from .._core._tree import host_float64, tree_index, tree_norm, tree_prepend, tree_where
 from .._core._validation import check_finite, check_int_at_least, check_positive, check_real
 
@@ -110,7 +110,7 @@ def _jacobian(game: Game, x: PyTree, y: PyTree) -> Float[Array, "m m"]:
     return jax.jacfwd(flat_field)(flat)
 
 
-class Trajectory(eqx.Module):
+class Trajectory(DivergenceRecord):
     """States of a game at t_k = k * step, k = 0..n, from :func:`simulate`.
 
     A run that blows up is frozen: from ``diverged_at`` on, every entry repeats the last state that
@@ -122,11 +122,10 @@ class Trajectory(eqx.Module):
         x: Discriminator states, each leaf with a leading axis of size n + 1.
         y: Generator states, likewise.
         norms: ||(x_k, y_k)||_2 over all leaves, shape (n + 1,).
-        diverged: Whether some step produced a non-finite state or one with norm > threshold.
-        diverged_at: The first such step index k (1..n), or -1.
-        divergence_norm: The state norm at step ``diverged_at`` (inf if non-finite; 0 if none).
-        max_norm: The largest state norm reached, up to and including step ``diverged_at`` (so
-            at least ``divergence_norm``; inf if that state was non-finite).
+        diverged, diverged_at, divergence_norm, max_norm: The divergence record
+            (:class:`lgan._core._stepping.DivergenceRecord`): ``max_norm`` is the largest state norm
+            reached up to and *including* step ``diverged_at``, ``divergence_norm`` the norm there
+            (inf if non-finite; 0 if the run did not diverge).
         solver: The solver that produced it: ``"euler"``, ``"heun"``, ``"rk4"``, ``"flow"`` or the
             class name of a Diffrax solver.
         alternating: Whether the Euler updates alternated (discriminator first).
@@ -136,10 +135,6 @@ class Trajectory(eqx.Module):
     x: PyTree
     y: PyTree
     norms: Float[Array, " s"]
-    diverged: Bool[Array, ""]
-    diverged_at: Int[Array, ""]
-    divergence_norm: Float[Array, ""]
-    max_norm: Float[Array, ""]
     solver: str = eqx.field(static=True)
     alternating: bool = eqx.field(static=True, default=False)
 

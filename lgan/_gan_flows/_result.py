@@ -7,11 +7,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
+from .._core._stepping import DivergenceRecord
 from .._core._tree import tree_index
 from ._state import GANState
 
 
-class GANFlowResult(eqx.Module):
+class GANFlowResult(DivergenceRecord):
     """Metrics of a GAN flow saved every ``save_every`` steps, the final state, and divergence.
 
     A run that diverges is frozen: from ``diverged_at`` on, the state (and every metric) repeats
@@ -25,12 +26,10 @@ class GANFlowResult(eqx.Module):
             non-saturating generator loss), ``disc_sq_norm`` (E_mu D(x)^2 over the data),
             ``norm`` (the parameter norm), and the user's metrics.
         final: The :class:`GANState` after the last step (the frozen one if the run diverged).
-        diverged: Whether some step produced non-finite parameters or a norm above the threshold.
-        diverged_at: The first such step index k (1..n), or -1.
-        divergence_norm: The parameter norm at step ``diverged_at`` (inf if non-finite; 0 if none).
-        max_norm: The largest parameter norm reached, up to and including step ``diverged_at`` (so
-            at least ``divergence_norm``; inf if that step was non-finite). The record means what it
-            means for :class:`lgan.Trajectory` (the one fixed-step loop, ``lgan/_core/_stepping.py``).
+        diverged, diverged_at, divergence_norm, max_norm: The divergence record
+            (:class:`lgan._core._stepping.DivergenceRecord`, as for :class:`lgan.Trajectory`):
+            ``max_norm`` is the largest parameter norm reached up to and *including* step
+            ``diverged_at``, ``divergence_norm`` the norm there (inf if non-finite; 0 if none).
         solver: What advanced the parameters: ``"euler"``, ``"heun"``, ``"rk4"``, ``"adam"`` or the
             class name of a Diffrax solver.
         alternating: Whether the players' updates alternated (discriminator first).
@@ -43,10 +42,6 @@ class GANFlowResult(eqx.Module):
     times: Float[Array, " s"]
     metrics: dict
     final: GANState
-    diverged: Bool[Array, ""]
-    diverged_at: Int[Array, ""]
-    divergence_norm: Float[Array, ""]
-    max_norm: Float[Array, ""]
     solver: str = eqx.field(static=True)
     alternating: bool = eqx.field(static=True)
     states: GANState | None = None
