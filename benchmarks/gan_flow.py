@@ -239,7 +239,7 @@ def sweep_speedup(flow, data, key, width, batch):
     steps16 = jnp.linspace(0.01, 0.04, 16)
 
     def sweep_run():
-        return lgan.sweep(flow, state, data, keys=keys, step=steps16, num_steps=NUM_STEPS, method="rk4", batch_size=batch, save_every=NUM_STEPS)
+        return lgan.sweep(flow, state, data, keys=keys, step=steps16, num_steps=NUM_STEPS, solver="rk4", batch_size=batch, save_every=NUM_STEPS)
 
     def sequential_run():
         return [
