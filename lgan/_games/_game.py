@@ -19,11 +19,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
-from jaxtyping import Array, Bool, Float, Int, PyTree
+from jaxtyping import Array, Bool, Float, PyTree
 
 from .._core._solvers import as_solver, check_alternating, ode_advance, solver_label
 from .._core._stepping import DivergenceRecord, FixedStepLoop, LoopCarry
-from .._core._tree import host_float64, tree_index, tree_norm, tree_prepend, tree_where
+from .._core._tree import host_float64, tree_index, tree_norm, tree_prepend
 from .._core._validation import check_finite, check_int_at_least, check_positive, check_real
 
 FieldFn = Callable[[PyTree, PyTree], tuple[PyTree, PyTree]]

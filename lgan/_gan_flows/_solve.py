@@ -21,8 +21,9 @@ def make_stepper(solver, *, alternating=False, unroll_stages=False, b1=0.5, b2=0
     solver = as_solver(solver, extra=extra)
     alternating = check_alternating(alternating, solver, also=extra)
     unroll = check_bool("unroll_stages", unroll_stages)
+    b1, b2 = check_probability("b1", b1), check_probability("b2", b2)  # checked even where unused
     if isinstance(solver, str):  # "adam"
-        return PlayerStepper("adam", alternating, check_probability("b1", b1), check_probability("b2", b2))
+        return PlayerStepper("adam", alternating, b1, b2)
     return PlayerStepper("euler", True) if alternating else ODEStepper(solver, unroll)
 
 
