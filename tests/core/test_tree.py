@@ -3,7 +3,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lgan._core._tree import host_float64, tree_index, tree_norm, tree_prepend, tree_where
+from lgan._core._tree import (
+    host_float64,
+    tree_index,
+    tree_norm,
+    tree_prepend,
+    tree_where,
+)
 
 TREE = {"a": jnp.array([[3.0, -1.0], [0.5, 2.0]]), "b": (jnp.array(4.0), jnp.array([1.0, -2.0, 0.25]))}
 
