@@ -153,3 +153,19 @@ def test_sweep_summary_has_one_line_per_run(key):
     assert len(lines) == 2
     assert lines[0].startswith("run 0: rk4: finished 2 steps, loss_d ")
     assert lines[1].startswith("run 1: rk4: diverged at step ")
+
+
+@pytest.mark.slow
+def test_run_r_of_a_float32_sweep_equals_the_single_run_to_round_off(float32):
+    # What the sweep's docstring promises: the same steps and minibatches, numbers equal to round-off.
+    # In float32 XLA's batched kernels may sum in another order: allow 100 ulps over 20 stable steps.
+    data = np.asarray(jax.random.normal(jax.random.key(2), (256, 2)))
+    state = lgan.mlp_gan(2, latent_dim=2, width=32, depth=2, key=jax.random.key(1))
+    flow = lgan.gan_flow("standard", generator_loss="non_saturating", lam=0.01)
+    keys, steps = jax.random.split(jax.random.key(0), 3), [0.02, 0.05, 0.1]
+    swept = lgan.sweep(flow, state, data, keys=keys, step=np.array(steps), num_steps=20, batch_size=64)
+    for r in range(3):
+        single = lgan.solve_gan_flow(flow, state, data, step=steps[r], num_steps=20, batch_size=64, key=keys[r])
+        run = swept.run(r)
+        assert run.steps.tolist() == single.steps.tolist() and int(run.diverged_at) == int(single.diverged_at) == -1
+        assert tree_allclose(run, single, rtol=1e-5, atol=1e-6)
