@@ -90,7 +90,7 @@ class RK4(diffrax.AbstractERK):
         return 4
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
-        """One RK4 step, the same as ``AbstractERK.step`` on this tableau with the stages unrolled (:func:`erk_stages`)."""
+        """One RK4 step, the same as ``AbstractERK.step`` on this tableau with the stages unrolled (``erk_stages``)."""
         del solver_state, made_jump
         control = terms.contr(t0, t1)
         times = [t0] + [t0 + c * (t1 - t0) for c in self.tableau.c]

@@ -122,10 +122,12 @@ class Trajectory(DivergenceRecord):
         x: Discriminator states, each leaf with a leading axis of size n + 1.
         y: Generator states, likewise.
         norms: ||(x_k, y_k)||_2 over all leaves, shape (n + 1,).
-        diverged, diverged_at, divergence_norm, max_norm: The divergence record
-            (:class:`lgan._core._stepping.DivergenceRecord`): ``max_norm`` is the largest state norm
-            reached up to and *including* step ``diverged_at``, ``divergence_norm`` the norm there
-            (inf if non-finite; 0 if the run did not diverge).
+        diverged: Whether some step produced a non-finite state or a norm above the threshold.
+        diverged_at: The first such step index k (1..n), or -1.
+        divergence_norm: The state norm at step ``diverged_at`` (inf if non-finite; 0 if none).
+        max_norm: The largest state norm reached, up to and *including* step ``diverged_at`` (so at
+            least ``divergence_norm``; one meaning for both results, from the one fixed-step loop
+            of ``lgan/_core/_stepping.py``).
         solver: The solver that produced it: ``"euler"``, ``"heun"``, ``"rk4"``, ``"flow"`` or the
             class name of a Diffrax solver.
         alternating: Whether the Euler updates alternated (discriminator first).

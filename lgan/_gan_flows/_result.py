@@ -26,10 +26,12 @@ class GANFlowResult(DivergenceRecord):
             non-saturating generator loss), ``disc_sq_norm`` (E_mu D(x)^2 over the data),
             ``norm`` (the parameter norm), and the user's metrics.
         final: The :class:`GANState` after the last step (the frozen one if the run diverged).
-        diverged, diverged_at, divergence_norm, max_norm: The divergence record
-            (:class:`lgan._core._stepping.DivergenceRecord`, as for :class:`lgan.Trajectory`):
-            ``max_norm`` is the largest parameter norm reached up to and *including* step
-            ``diverged_at``, ``divergence_norm`` the norm there (inf if non-finite; 0 if none).
+        diverged: Whether some step produced a non-finite parameter or a norm above the threshold.
+        diverged_at: The first such step index k (1..n), or -1.
+        divergence_norm: The parameter norm at step ``diverged_at`` (inf if non-finite; 0 if none).
+        max_norm: The largest parameter norm reached, up to and *including* step ``diverged_at`` (so at
+            least ``divergence_norm``; one meaning for both results, from the one fixed-step loop
+            of ``lgan/_core/_stepping.py``).
         solver: What advanced the parameters: ``"euler"``, ``"heun"``, ``"rk4"``, ``"adam"`` or the
             class name of a Diffrax solver.
         alternating: Whether the players' updates alternated (discriminator first).
