@@ -26,12 +26,10 @@ class GANFlowResult(DivergenceRecord):
             non-saturating generator loss), ``disc_sq_norm`` (E_mu D(x)^2 over the data),
             ``norm`` (the parameter norm), and the user's metrics.
         final: The :class:`GANState` after the last step (the frozen one if the run diverged).
-        diverged: Whether some step produced a non-finite parameter or a norm above the threshold.
-        diverged_at: The first such step index k (1..n), or -1.
-        divergence_norm: The parameter norm at step ``diverged_at`` (inf if non-finite; 0 if none).
-        max_norm: The largest parameter norm reached, up to and *including* step ``diverged_at`` (so at
-            least ``divergence_norm``; one meaning for both results, from the one fixed-step loop
-            of ``lgan/_core/_stepping.py``).
+        diverged: True if the parameters went non-finite or above the threshold at some step.
+        diverged_at: That step's index k in 1..n (-1 for a run that did not diverge).
+        divergence_norm: Parameter norm there: inf when non-finite, 0 without divergence.
+        max_norm: Largest parameter norm seen, the diverging step included (as for :class:`lgan.Trajectory`).
         solver: What advanced the parameters: ``"euler"``, ``"heun"``, ``"rk4"``, ``"adam"`` or the
             class name of a Diffrax solver.
         alternating: Whether the players' updates alternated (discriminator first).
