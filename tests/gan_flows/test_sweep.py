@@ -35,7 +35,7 @@ def test_sweep_over_seeds_with_one_state_per_run(key):
     swept = lgan.sweep(
         FLOW, states, DATA, keys=jax.random.split(key, 3), step=0.1, num_steps=8, batch_size=8,
         hyperparameters={"gamma": jnp.full(3, 0.5)}, batched_state=True,
-    )  # fmt: skip
+    )
     assert swept.metrics["norm"].shape == (3, 9)
     assert not np.allclose(swept.metrics["norm"][0], swept.metrics["norm"][1])
     assert not np.any(np.asarray(swept.diverged))
@@ -48,7 +48,7 @@ def test_sweep_reports_valid_entries_per_run(key):
     swept = lgan.sweep(
         FLOW, states, DATA, keys=jax.random.split(key, 3), step=jnp.array([0.1, 0.1, 1e8]), num_steps=8, batch_size=8,
         hyperparameters={"gamma": jnp.full(3, 0.5)}, batched_state=True,
-    )  # fmt: skip
+    )
     assert np.asarray(swept.diverged).tolist() == [False, False, True]
     k = int(swept.diverged_at[2])
     assert 1 <= k <= 8
