@@ -142,7 +142,7 @@ def main():
     def diffrax_run(solver):
         return lgan.solve_gan_flow(
             flow, state, data, solver=solver, step=STEP, num_steps=NUM_STEPS, batch_size=BATCH, save_every=NUM_STEPS, key=key,
-        )  # fmt: skip
+        )
 
     if "--sweep-only" in sys.argv:
         return sweeps(flow, data, key)
@@ -165,7 +165,7 @@ def main():
     diff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(
         jax.tree_util.tree_leaves((eqx.filter(outs["rk4"].final.discriminator, eqx.is_inexact_array), eqx.filter(outs["rk4"].final.generator, eqx.is_inexact_array))),
         jax.tree_util.tree_leaves(outs["hand"]),
-    ))  # fmt: skip
+    ))
     t = paired(fns, REPEATS)
     best = {name: float(np.min(v)) for name, v in t.items()}
 
@@ -239,7 +239,7 @@ def sweep_speedup(flow, data, key, width, batch):
     steps16 = jnp.linspace(0.01, 0.04, 16)
 
     def sweep_run():
-        return lgan.sweep(flow, state, data, keys=keys, step=steps16, num_steps=NUM_STEPS, method="rk4", batch_size=batch, save_every=NUM_STEPS)
+        return lgan.sweep(flow, state, data, keys=keys, step=steps16, num_steps=NUM_STEPS, solver="rk4", batch_size=batch, save_every=NUM_STEPS)
 
     def sequential_run():
         return [

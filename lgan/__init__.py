@@ -31,7 +31,6 @@ from ._linear._spectrum import step_matrix as step_matrix
 from ._core._solvers import RK4 as RK4
 from ._core._solvers import SOLVER_NAMES as SOLVER_NAMES
 from ._core._solvers import solver_by_name as solver_by_name
-from ._games._game import SIMULATE_SCHEMES as SIMULATE_SCHEMES
 from ._games._game import Game as Game
 from ._games._game import Trajectory as Trajectory
 from ._games._game import simulate as simulate
@@ -76,19 +75,17 @@ from ._poincare._estimator import estimate_poincare_constant as estimate_poincar
 from ._poincare._estimator import gaussian_ring_2d as gaussian_ring_2d
 from ._poincare._estimator import rayleigh_quotient as rayleigh_quotient
 # GAN flows
-from ._gan_flows._gan_flow import ADAM_METHODS as ADAM_METHODS
-from ._gan_flows._gan_flow import GENERATOR_LOSSES as GENERATOR_LOSSES
-from ._gan_flows._gan_flow import SWEEP_METHODS as SWEEP_METHODS
-from ._gan_flows._gan_flow import GANFlow as GANFlow
-from ._gan_flows._gan_flow import GANFlowResult as GANFlowResult
-from ._gan_flows._gan_flow import GANState as GANState
-from ._gan_flows._gan_flow import Minibatch as Minibatch
-from ._gan_flows._gan_flow import draw_minibatch as draw_minibatch
-from ._gan_flows._gan_flow import gan_flow as gan_flow
-from ._gan_flows._gan_flow import mlp_gan as mlp_gan
-from ._gan_flows._gan_flow import solve_gan_flow as solve_gan_flow
-from ._gan_flows._gan_flow import sweep as sweep
-from ._gan_flows._gan_flow import train_with_adam as train_with_adam
+from ._gan_flows._vector_field import GENERATOR_LOSSES as GENERATOR_LOSSES
+from ._gan_flows._vector_field import GANFlow as GANFlow
+from ._gan_flows._result import GANFlowResult as GANFlowResult
+from ._gan_flows._state import GANState as GANState
+from ._gan_flows._state import Minibatch as Minibatch
+from ._gan_flows._state import draw_minibatch as draw_minibatch
+from ._gan_flows._vector_field import gan_flow as gan_flow
+from ._gan_flows._state import mlp_gan as mlp_gan
+from ._gan_flows._solve import solve_gan_flow as solve_gan_flow
+from ._gan_flows._sweep import sweep as sweep
+from ._gan_flows._solve import train_with_adam as train_with_adam
 from ._gan_flows._regularisers import PENALTY_FORMS as PENALTY_FORMS
 from ._gan_flows._regularisers import PENALTY_MEASURES as PENALTY_MEASURES
 from ._gan_flows._regularisers import clip_weights as clip_weights
@@ -142,7 +139,6 @@ __all__ = [
     "RK4",
     "SOLVER_NAMES",
     "solver_by_name",
-    "SIMULATE_SCHEMES",
     "Game",
     "Trajectory",
     "simulate",
@@ -187,9 +183,7 @@ __all__ = [
     "gaussian_ring_2d",
     "rayleigh_quotient",
     # GAN flows
-    "ADAM_METHODS",
     "GENERATOR_LOSSES",
-    "SWEEP_METHODS",
     "GANFlow",
     "GANFlowResult",
     "GANState",

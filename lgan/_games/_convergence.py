@@ -17,7 +17,23 @@ import numpy as np
 from jaxtyping import PyTree
 
 from ._game import Game, Trajectory, simulate
-from .._core._validation import check_finite, check_positive
+from .._core._validation import check_choice, check_finite, check_positive
+
+
+# TODO(owner of this module): take simulate's solver= and alternating= keywords instead of scheme=;
+# this table only keeps the calls working after simulate's scheme= was renamed (issue 11).
+_SCHEME_SOLVER = {
+    "flow": dict(solver="flow"),
+    "simultaneous": dict(solver="euler"),
+    "alternating": dict(solver="euler", alternating=True),
+    "heun": dict(solver="heun"),
+    "rk4": dict(solver="rk4"),
+}
+
+
+def _simulate_solver(scheme: str) -> dict:
+    check_choice("scheme", scheme, tuple(_SCHEME_SOLVER))
+    return _SCHEME_SOLVER[scheme]
 
 
 def _state_norm(x, y):
@@ -112,7 +128,7 @@ def step_halving_test(
     if observable is not None and not callable(observable):
         raise ValueError(f"observable must be callable as observable(x, y) -> scalar, got {type(observable).__name__}")
     observable = _state_norm if observable is None else observable
-    kwargs = dict(scheme=scheme, divergence_threshold=divergence_threshold)
+    kwargs = dict(_simulate_solver(scheme), divergence_threshold=divergence_threshold)
     coarse_traj = simulate(game, x0, y0, step=step, num_steps=num_steps, **kwargs)
     fine_traj = simulate(game, x0, y0, step=float(step) / 2, num_steps=2 * num_steps, **kwargs)
     coarse, fine = _observe(coarse_traj, observable), _observe(fine_traj, observable)
@@ -193,7 +209,7 @@ def empirical_order(
     target = exact(float(t1))
     errors = []
     for tau, n in zip(steps_arr, counts):
-        traj = simulate(game, x0, y0, scheme=scheme, step=float(tau), num_steps=int(n))
+        traj = simulate(game, x0, y0, **_simulate_solver(scheme), step=float(tau), num_steps=int(n))
         if bool(traj.diverged):
             raise ValueError(f"the run with step {tau!r} diverged ({traj.summary()}); use smaller steps")
         diff = jax.tree_util.tree_map(lambda a, b: a - jnp.asarray(b), traj.final, target)

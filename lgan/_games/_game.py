@@ -4,13 +4,14 @@ The state is a pair (x, y) of pytrees: x the discriminator parameters psi, y the
 parameters theta. Each player descends its own loss (Qin et al. 2020, eq. 4),
     x' = -grad_x loss_d(x, y),    y' = -grad_y loss_g(x, y),
 and :func:`simulate` follows that field either exactly (the flow) or with the discrete schemes a
-GAN is trained with: simultaneous gradient steps (explicit Euler), alternating steps
-(discriminator first), or the Runge-Kutta steps of an ODE-GAN (Heun, RK4).
+GAN is trained with: simultaneous gradient steps (explicit Euler), alternating Euler steps
+(discriminator first), or the Runge-Kutta steps of an ODE-GAN (Heun, RK4, any Diffrax solver).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import diffrax
 import equinox as eqx
@@ -18,13 +19,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
-from jaxtyping import Array, Bool, Float, Int, PyTree
+from jaxtyping import Array, Bool, Float, PyTree
 
-from .._core._solvers import solver_by_name
-from .._core._validation import check_choice, check_finite, check_int_at_least, check_positive, check_real
-
-SIMULATE_SCHEMES = ("flow", "simultaneous", "alternating", "heun", "rk4")
-_FIXED_STEP_SOLVER = {"simultaneous": "euler", "heun": "heun", "rk4": "rk4"}
+from .._core._solvers import as_solver, check_alternating, ode_advance, solver_label
+from .._core._stepping import DivergenceRecord, FixedStepLoop, LoopCarry
+from .._core._tree import host_float64, tree_index, tree_norm, tree_prepend
+from .._core._validation import check_finite, check_int_at_least, check_positive, check_real
 
 FieldFn = Callable[[PyTree, PyTree], tuple[PyTree, PyTree]]
 
@@ -110,32 +110,35 @@ def _jacobian(game: Game, x: PyTree, y: PyTree) -> Float[Array, "m m"]:
     return jax.jacfwd(flat_field)(flat)
 
 
-class Trajectory(eqx.Module):
+class Trajectory(DivergenceRecord):
     """States of a game at t_k = k * step, k = 0..n, from :func:`simulate`.
 
     A run that blows up is frozen: from ``diverged_at`` on, every entry repeats the last state that
-    was finite and within the divergence threshold.
+    was finite and within the divergence threshold. The divergence record means what it means for
+    :class:`lgan.GANFlowResult` (the one fixed-step loop, ``lgan/_core/_stepping.py``).
 
     Attributes:
         times: Cumulative learning rate t_k = k * step, shape (n + 1,).
         x: Discriminator states, each leaf with a leading axis of size n + 1.
         y: Generator states, likewise.
         norms: ||(x_k, y_k)||_2 over all leaves, shape (n + 1,).
-        diverged: Whether some step produced a non-finite state or one with norm > threshold.
+        diverged: Whether some step produced a non-finite state or a norm above the threshold.
         diverged_at: The first such step index k (1..n), or -1.
-        max_norm: Largest state norm reached, including the step that diverged (inf if it was
-            non-finite).
-        scheme: The scheme that produced it.
+        divergence_norm: The state norm at step ``diverged_at`` (inf if non-finite; 0 if none).
+        max_norm: The largest state norm reached, up to and *including* step ``diverged_at`` (so at
+            least ``divergence_norm``; one meaning for both results, from the one fixed-step loop
+            of ``lgan/_core/_stepping.py``).
+        solver: The solver that produced it: ``"euler"``, ``"heun"``, ``"rk4"``, ``"flow"`` or the
+            class name of a Diffrax solver.
+        alternating: Whether the Euler updates alternated (discriminator first).
     """
 
     times: Float[Array, " s"]
     x: PyTree
     y: PyTree
     norms: Float[Array, " s"]
-    diverged: Bool[Array, ""]
-    diverged_at: Int[Array, ""]
-    max_norm: Float[Array, ""]
-    scheme: str = eqx.field(static=True)
+    solver: str = eqx.field(static=True)
+    alternating: bool = eqx.field(static=True, default=False)
 
     @property
     def num_steps(self) -> int:
@@ -145,8 +148,7 @@ class Trajectory(eqx.Module):
     @property
     def final(self) -> tuple[PyTree, PyTree]:
         """The last entry (x_n, y_n), the frozen state if the run diverged."""
-        last = lambda tree: jax.tree_util.tree_map(lambda a: a[-1], tree)  # noqa: E731
-        return last(self.x), last(self.y)
+        return tree_index((self.x, self.y), -1)
 
     @property
     def valid(self) -> Bool[Array, " s"]:
@@ -157,7 +159,7 @@ class Trajectory(eqx.Module):
     def summary(self) -> str:
         """One line: ``"diverged at step 37 (norm 1.2e+06)"`` or ``"finished 200 steps, final norm 3.1e-04"``."""
         if bool(self.diverged):
-            return f"diverged at step {int(self.diverged_at)} (norm {float(self.max_norm):.1e})"
+            return f"diverged at step {int(self.diverged_at)} (norm {float(self.divergence_norm):.1e})"
         return f"finished {self.num_steps} steps, final norm {float(self.norms[-1]):.1e}"
 
 
@@ -166,33 +168,36 @@ def simulate(
     x0: PyTree,
     y0: PyTree,
     *,
-    scheme: str,
+    solver: str | diffrax.AbstractSolver,
     step: float,
     num_steps: int,
+    alternating: bool = False,
     divergence_threshold: float = 1e6,
     rtol: float = 1e-10,
     atol: float = 1e-12,
     max_steps: int = 16_384,
 ) -> Trajectory:
-    """Follow (x', y') = v(x, y) for ``num_steps`` steps of size ``step``, by one of five schemes.
+    """Follow (x', y') = v(x, y) for ``num_steps`` steps of size ``step``, by a fixed-step solver or exactly.
 
     With tau = step and v = (v_x, v_y):
-    ``"simultaneous"``: (x, y) <- (x, y) + tau v(x, y) (explicit Euler, ``diffrax.Euler``);
-    ``"alternating"``: x <- x + tau v_x(x, y), then y <- y + tau v_y(x_new, y);
-    ``"heun"`` / ``"rk4"``: one ``diffrax.Heun`` / :class:`lgan.RK4` step per update;
+    ``solver="euler"``: (x, y) <- (x, y) + tau v(x, y) (simultaneous gradient steps, ``diffrax.Euler``);
+    with ``alternating=True``: x <- x + tau v_x(x, y), then y <- y + tau v_y(x_new, y);
+    ``"heun"`` / ``"rk4"`` / a Diffrax solver: one ``solver.step`` of size tau per update;
     ``"flow"``: the exact flow, Diffrax ``Tsit5`` with a ``PIDController``, saved at t_k = k tau.
-    Every scheme returns states at the same cumulative learning rates t_k = k tau, so their
+    Every solver returns states at the same cumulative learning rates t_k = k tau, so their
     trajectories can be plotted on one axis (Turinici 2020).
 
     Args:
         game: The :class:`Game`.
         x0: Initial discriminator parameters (pytree of real arrays).
         y0: Initial generator parameters.
-        scheme: One of ``"flow"``, ``"simultaneous"``, ``"alternating"``, ``"heun"``, ``"rk4"``.
+        solver: A name of ``lgan.SOLVER_NAMES`` (``"euler"``, ``"heun"``, ``"rk4"``), a Diffrax ODE
+            solver instance (stepped at the fixed step), or ``"flow"``.
         step: The learning rate tau > 0.
         num_steps: n >= 1.
+        alternating: Alternating Euler updates (discriminator first); only with Euler.
         divergence_threshold: A state with norm above this (or non-finite) counts as diverged.
-        rtol, atol: Error-control tolerances of the flow (ignored by the other schemes).
+        rtol, atol: Error-control tolerances of the flow (ignored by the fixed-step solvers).
         max_steps: Step budget of the adaptive flow solver.
 
     Returns:
@@ -200,30 +205,35 @@ def simulate(
     """
     if not isinstance(game, Game):
         raise ValueError(f"game must be an lgan.Game, got {type(game).__name__}")
-    check_choice("scheme", scheme, SIMULATE_SCHEMES)
+    solver = as_solver(solver, extra=("flow",))
+    alternating = check_alternating(alternating, solver)
     _check_step(step)
     check_int_at_least("num_steps", num_steps, 1)
     check_positive("divergence_threshold", divergence_threshold)
     x0, y0 = _check_state(game, x0, y0)
-    norm0 = float(_norm((x0, y0)))
+    norm0 = float(tree_norm(host_float64((x0, y0)), xp=np))
     if not norm0 <= divergence_threshold:
         raise ValueError(
             f"divergence_threshold must exceed the initial norm {norm0:.3g}, got {float(divergence_threshold)!r}"
         )
     step_arr = jnp.asarray(float(step))
     threshold = jnp.asarray(float(divergence_threshold))
-    if scheme == "flow":
-        check_positive("rtol", rtol)
-        check_positive("atol", atol)
-        check_int_at_least("max_steps", max_steps, 1)
-        traj, result = _simulate_flow(game, x0, y0, step_arr, threshold, num_steps, rtol, atol, max_steps)
-        if bool(result == diffrax.RESULTS.max_steps_reached):
-            raise RuntimeError(
-                f"the flow solver used all max_steps={max_steps} steps before t = {num_steps * float(step):g}; "
-                "raise max_steps or loosen rtol/atol"
-            )
-        return traj
-    return _simulate_fixed(game, x0, y0, step_arr, threshold, num_steps, scheme)
+    if solver == "flow":
+        return _simulate_flow_checked(game, x0, y0, step_arr, threshold, num_steps, rtol, atol, max_steps)
+    return _simulate_fixed(game, x0, y0, step_arr, threshold, num_steps, solver, alternating)
+
+
+def _simulate_flow_checked(game, x0, y0, step, threshold, num_steps: int, rtol, atol, max_steps: int) -> Trajectory:
+    check_positive("rtol", rtol)
+    check_positive("atol", atol)
+    check_int_at_least("max_steps", max_steps, 1)
+    traj, result = _simulate_flow(game, x0, y0, step, threshold, num_steps, rtol, atol, max_steps)
+    if bool(result == diffrax.RESULTS.max_steps_reached):
+        raise RuntimeError(
+            f"the flow solver used all max_steps={max_steps} steps before t = {num_steps * float(step):g}; "
+            "raise max_steps or loosen rtol/atol"
+        )
+    return traj
 
 
 def _check_step(step) -> None:
@@ -274,70 +284,41 @@ def _check_state(game: Game, x0: PyTree, y0: PyTree) -> tuple[PyTree, PyTree]:
     return x0, y0
 
 
-def _norm(tree: PyTree) -> Float[Array, ""]:
-    leaves = jax.tree_util.tree_leaves(tree)
-    return jnp.sqrt(sum(jnp.sum(jnp.square(leaf)) for leaf in leaves))
+def _alternating_euler(game: Game, step):
+    """x <- x + tau v_x(x, y), then y <- y + tau v_y(x_new, y), as an ``advance`` of the fixed-step loop."""
 
+    def advance(state, aux, k):
+        x, y = state
+        x_new = jax.tree_util.tree_map(lambda a, d: a + step * d, x, game.field(x, y)[0])
+        y_new = jax.tree_util.tree_map(lambda a, d: a + step * d, y, game.field(x_new, y)[1])
+        return (x_new, y_new), aux
 
-def _bad(norm: Float[Array, ""], threshold) -> Bool[Array, ""]:
-    return ~(norm <= threshold)  # True for NaN too
-
-
-def _tree_where(pred, on_true: PyTree, on_false: PyTree) -> PyTree:
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
-
-
-def _stack(initial: PyTree, rest: PyTree) -> PyTree:
-    return jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b], axis=0), initial, rest)
+    return advance
 
 
 @eqx.filter_jit
-def _simulate_fixed(game, x0, y0, step, threshold, num_steps: int, scheme: str) -> Trajectory:
+def _simulate_fixed(game, x0, y0, step, threshold, num_steps: int, solver, alternating: bool) -> Trajectory:
     state0 = (x0, y0)
-    if scheme == "alternating":
-
-        def advance(state, solver_state, t0):
-            x, y = state
-            x_new = jax.tree_util.tree_map(lambda a, d: a + step * d, x, game.field(x, y)[0])
-            y_new = jax.tree_util.tree_map(lambda a, d: a + step * d, y, game.field(x_new, y)[1])
-            return (x_new, y_new), solver_state
-
+    if alternating:
+        advance, aux0 = _alternating_euler(game, step), None
     else:
-        solver = solver_by_name(_FIXED_STEP_SOLVER[scheme])
         term = diffrax.ODETerm(lambda t, s, args: game.field(*s))
-
-        def advance(state, solver_state, t0):
-            new, _, _, solver_state, _ = solver.step(term, t0, t0 + step, state, None, solver_state, made_jump=False)
-            return new, solver_state
-
-    solver_state0 = None if scheme == "alternating" else solver.init(term, 0.0, step, state0, None)
-
-    def body(carry, k):
-        state, solver_state, diverged, diverged_at, max_norm = carry
-        proposal, new_solver_state = advance(state, solver_state, k * step)
-        norm = _norm(proposal)
-        bad = _bad(norm, threshold)
-        newly = bad & ~diverged
-        norm_seen = jnp.where(jnp.isfinite(norm), norm, jnp.inf)
-        max_norm = jnp.where(diverged, max_norm, jnp.maximum(max_norm, norm_seen))
-        diverged_at = jnp.where(newly, k + 1, diverged_at)
-        diverged = diverged | bad
-        state = _tree_where(diverged, state, proposal)
-        solver_state = _tree_where(diverged, solver_state, new_solver_state)
-        return (state, solver_state, diverged, diverged_at, max_norm), (state, _norm(state))
-
-    carry0 = (state0, solver_state0, jnp.asarray(False), jnp.asarray(-1), _norm(state0))
-    (_, _, diverged, diverged_at, max_norm), (states, norms) = jax.lax.scan(body, carry0, jnp.arange(num_steps))
-    states = _stack(state0, states)
+        advance = ode_advance(solver, term, step, args=None)
+        aux0 = solver.init(term, 0.0, step, state0, None)
+    loop = FixedStepLoop(advance, threshold)
+    carry, (states, norms) = loop.run(LoopCarry.start(state0, aux0), jnp.arange(num_steps), 1, lambda c: (c.y, c.norm))
+    states = tree_prepend(state0, states)
     return Trajectory(
         times=step * jnp.arange(num_steps + 1),
         x=states[0],
         y=states[1],
-        norms=jnp.concatenate([_norm(state0)[None], norms]),
-        diverged=diverged,
-        diverged_at=diverged_at,
-        max_norm=max_norm,
-        scheme=scheme,
+        norms=tree_prepend(tree_norm(state0), norms),
+        diverged=carry.diverged,
+        diverged_at=carry.diverged_at,
+        divergence_norm=carry.divergence_norm,
+        max_norm=carry.max_norm,
+        solver=solver_label(solver),
+        alternating=alternating,
     )
 
 
@@ -345,7 +326,7 @@ def _simulate_fixed(game, x0, y0, step, threshold, num_steps: int, scheme: str) 
 def _simulate_flow(game, x0, y0, step, threshold, num_steps: int, rtol, atol, max_steps: int):
     ts = step * jnp.arange(num_steps + 1)
     term = diffrax.ODETerm(lambda t, s, args: game.field(*s))
-    event = diffrax.Event(lambda t, s, args, **kwargs: _bad(_norm(s), threshold))
+    event = diffrax.Event(lambda t, s, args, **kwargs: ~(tree_norm(s) <= threshold))
     sol = diffrax.diffeqsolve(
         term,
         diffrax.Tsit5(),
@@ -361,29 +342,29 @@ def _simulate_flow(game, x0, y0, step, threshold, num_steps: int, rtol, atol, ma
     )
     # Diffrax fills the save slots in order: after an event the t1=True save (the state at the
     # event time) lands in the first slot not reached on the grid ts, and later slots hold inf.
-    # So slot ``diverged_at`` carries the state that crossed the threshold, and its norm.
+    # So slot ``diverged_at`` carries the state that crossed the threshold, and its norm; the
+    # record is that of the fixed-step loop, read off the saved norms.
     saved = jax.tree_util.tree_map(lambda a: a[:-1], sol.ys)
-    norms = jax.vmap(_norm)(saved)
-    bad = _bad(norms, threshold) | (sol.ts[:-1] != ts)
-    diverged = jnp.any(bad)
-    diverged_at = jnp.where(diverged, jnp.argmax(bad), -1)
-    last_good = jnp.where(diverged, diverged_at - 1, num_steps)
+    norms = jax.vmap(tree_norm)(saved)
+    off_grid = sol.ts[:-1] != ts
+
+    def record(c, k):
+        return c.record(k, norms[k], threshold, off_grid=off_grid[k]), None
+
+    carry0 = replace(LoopCarry.start((x0, y0), None), norm=norms[0], max_norm=norms[0])
+    carry, _ = jax.lax.scan(record, carry0, jnp.arange(1, num_steps + 1))
+    last_good = jnp.where(carry.diverged, carry.diverged_at - 1, num_steps)
     keep = jnp.arange(num_steps + 1) <= last_good
-    frozen = jax.tree_util.tree_map(
-        lambda a: jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, a[last_good]), saved
-    )
-    max_good = jnp.max(jnp.where(keep, norms, -jnp.inf))
-    norm_at_divergence = jnp.where(jnp.isfinite(norms[diverged_at]), norms[diverged_at], jnp.inf)
-    max_norm = jnp.where(diverged, jnp.maximum(max_good, norm_at_divergence), max_good)
+    frozen = jax.tree_util.tree_map(lambda a: jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, a[last_good]), saved)
     traj = Trajectory(
         times=ts,
         x=frozen[0],
         y=frozen[1],
         norms=jnp.where(keep, norms, norms[last_good]),
-        diverged=diverged,
-        diverged_at=diverged_at,
-        max_norm=max_norm,
-        scheme="flow",
+        diverged=carry.diverged,
+        diverged_at=carry.diverged_at,
+        divergence_norm=carry.divergence_norm,
+        max_norm=carry.max_norm,
+        solver="flow",
     )
     return traj, sol.result
-

@@ -63,11 +63,11 @@ def test_jacobian_on_pytree_state():
     np.testing.assert_allclose(J, [[-1.0, 1.0], [4.0, 0.0]])
 
 
-@pytest.mark.parametrize("scheme, name", [("simultaneous", "euler"), ("heun", "heun"), ("rk4", "rk4")])
-def test_fixed_step_schemes_match_matrix_powers(scheme, name):
+@pytest.mark.parametrize("solver", ["euler", "heun", "rk4"])
+def test_fixed_step_schemes_match_matrix_powers(solver):
     h, n = 0.3, 25
-    traj = lgan.simulate(_linear_game(), *_split(W0), scheme=scheme, step=h, num_steps=n)
-    R = np.asarray(lgan.step_matrix(name, L, h))
+    traj = lgan.simulate(_linear_game(), *_split(W0), solver=solver, step=h, num_steps=n)
+    R = np.asarray(lgan.step_matrix(solver, L, h))
     expected = np.stack([np.linalg.matrix_power(R, k) @ W0 for k in range(n + 1)])
     np.testing.assert_allclose(_stacked(traj), expected, rtol=1e-11, atol=1e-12)
     np.testing.assert_allclose(traj.times, h * np.arange(n + 1), rtol=1e-15)
@@ -83,14 +83,14 @@ def test_alternating_matches_its_matrix():
     top = np.hstack([np.eye(2) + h * A, h * B])
     bottom = np.hstack([h * C @ (np.eye(2) + h * A), np.eye(1) + h * D + h**2 * C @ B])
     R = np.vstack([top, bottom])
-    traj = lgan.simulate(_linear_game(), *_split(W0), scheme="alternating", step=h, num_steps=n)
+    traj = lgan.simulate(_linear_game(), *_split(W0), solver="euler", alternating=True, step=h, num_steps=n)
     expected = np.stack([np.linalg.matrix_power(R, k) @ W0 for k in range(n + 1)])
     np.testing.assert_allclose(_stacked(traj), expected, rtol=1e-11, atol=1e-12)
 
 
 def test_flow_matches_the_matrix_exponential():
     h, n = 0.5, 20
-    traj = lgan.simulate(_linear_game(), *_split(W0), scheme="flow", step=h, num_steps=n)
+    traj = lgan.simulate(_linear_game(), *_split(W0), solver="flow", step=h, num_steps=n)
     expected = np.stack([scipy.linalg.expm(L * h * k) @ W0 for k in range(n + 1)])
     np.testing.assert_allclose(_stacked(traj), expected, rtol=0, atol=1e-6)
     assert traj.summary().startswith("finished 20 steps, final norm ")
@@ -102,14 +102,14 @@ def _growth_game():
 
 
 @pytest.mark.parametrize(
-    "scheme, factor",
-    [("simultaneous", 2.0), ("alternating", 2.0), ("heun", 2.5), ("rk4", 1 + 1 + 1 / 2 + 1 / 6 + 1 / 24)],
+    "solver, alternating, factor",
+    [("euler", False, 2.0), ("euler", True, 2.0), ("heun", False, 2.5), ("rk4", False, 1 + 1 + 1 / 2 + 1 / 6 + 1 / 24)],
 )
-def test_divergence_is_reported_at_the_right_step(scheme, factor):
+def test_divergence_is_reported_at_the_right_step(solver, alternating, factor):
     # With h = 1 and x0 = 1, x_k = factor^k: the first k with factor^k > 1e6.
     expected = math.floor(math.log(1e6) / math.log(factor)) + 1
     assert factor ** (expected - 1) <= 1e6 < factor**expected
-    traj = lgan.simulate(_growth_game(), 1.0, 0.0, scheme=scheme, step=1.0, num_steps=40)
+    traj = lgan.simulate(_growth_game(), 1.0, 0.0, solver=solver, alternating=alternating, step=1.0, num_steps=40)
     assert bool(traj.diverged)
     assert int(traj.diverged_at) == expected
     np.testing.assert_allclose(float(traj.max_norm), factor**expected, rtol=1e-12)
@@ -124,7 +124,7 @@ def test_divergence_is_reported_at_the_right_step(scheme, factor):
 
 def test_flow_divergence():
     # x(t) = e^t crosses 1e6 at t = log(1e6) = 13.8: first missing save is t = 14.
-    traj = lgan.simulate(_growth_game(), 1.0, 0.0, scheme="flow", step=1.0, num_steps=30)
+    traj = lgan.simulate(_growth_game(), 1.0, 0.0, solver="flow", step=1.0, num_steps=30)
     assert bool(traj.diverged) and int(traj.diverged_at) == 14
     assert float(traj.max_norm) > 1e6
     x = np.asarray(traj.x)
@@ -136,14 +136,14 @@ def test_flow_divergence():
 def test_non_finite_state_counts_as_divergence():
     # x' = log x from 0.5: x1 = 0.5 + log 0.5 < 0, then log x1 = NaN.
     game = lgan.Game(lambda x, y: (jnp.log(x), 0.0 * y))
-    traj = lgan.simulate(game, 0.5, 0.0, scheme="simultaneous", step=1.0, num_steps=5)
+    traj = lgan.simulate(game, 0.5, 0.0, solver="euler", step=1.0, num_steps=5)
     assert int(traj.diverged_at) == 2
     assert traj.summary() == "diverged at step 2 (norm inf)"
     assert np.all(np.isfinite(np.asarray(traj.x)))
 
 
 def test_summary_when_finished():
-    traj = lgan.simulate(lgan.Game(lambda x, y: (-x, -y)), 1.0, 0.0, scheme="simultaneous", step=0.5, num_steps=10)
+    traj = lgan.simulate(lgan.Game(lambda x, y: (-x, -y)), 1.0, 0.0, solver="euler", step=0.5, num_steps=10)
     assert traj.summary() == f"finished 10 steps, final norm {0.5**10:.1e}"
     assert traj.num_steps == 10
     np.testing.assert_allclose(traj.final[0], 0.5**10)
@@ -152,7 +152,7 @@ def test_summary_when_finished():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(scheme="leapfrog"), r"scheme must be one of 'flow', 'simultaneous', 'alternating', 'heun', 'rk4'; got 'leapfrog'"),
+        (dict(solver="leapfrog"), r"solver must be one of 'euler', 'heun', 'rk4', 'flow'; got 'leapfrog'"),
         (dict(step=0.0), r"step must be > 0, got 0.0"),
         (dict(step=-0.1), r"step must be > 0, got -0.1"),
         (dict(step=float("nan")), r"step must be finite, got nan"),
@@ -166,7 +166,7 @@ def test_summary_when_finished():
     ],
 )
 def test_simulate_argument_errors(kwargs, match):
-    args = dict(scheme="simultaneous", step=0.1, num_steps=3)
+    args = dict(solver="euler", step=0.1, num_steps=3)
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         lgan.simulate(_linear_game(), *_split(W0), **args)
@@ -176,20 +176,20 @@ def test_simulate_state_errors():
     game = _linear_game()
     x, y = _split(W0)
     with pytest.raises(ValueError, match=r"game.field\(x0, y0\) failed"):
-        lgan.simulate(game, jnp.zeros(3), y, scheme="rk4", step=0.1, num_steps=3)
+        lgan.simulate(game, jnp.zeros(3), y, solver="rk4", step=0.1, num_steps=3)
     # a field that accepts the state but returns another shape
     bad = lgan.Game(lambda x, y: (jnp.zeros(3), y))
     with pytest.raises(ValueError, match=r"x0 has shape \(2,\) but game.field returns dx of shape \(3,\)"):
-        lgan.simulate(bad, x, y, scheme="rk4", step=0.1, num_steps=3)
+        lgan.simulate(bad, x, y, solver="rk4", step=0.1, num_steps=3)
     bad = lgan.Game(lambda x, y: (x, jnp.zeros(2)))
     with pytest.raises(ValueError, match=r"y0 has shape \(1,\) but game.field returns dy of shape \(2,\)"):
-        lgan.simulate(bad, x, y, scheme="rk4", step=0.1, num_steps=3)
+        lgan.simulate(bad, x, y, solver="rk4", step=0.1, num_steps=3)
     with pytest.raises(ValueError, match=r"must return a pair \(dx, dy\)"):
-        lgan.simulate(lgan.Game(lambda x, y: x), x, y, scheme="rk4", step=0.1, num_steps=3)
+        lgan.simulate(lgan.Game(lambda x, y: x), x, y, solver="rk4", step=0.1, num_steps=3)
     with pytest.raises(ValueError, match=r"x0 must be finite, got nan at index \(0,\)"):
-        lgan.simulate(game, jnp.array([np.nan, 0.0]), y, scheme="rk4", step=0.1, num_steps=3)
+        lgan.simulate(game, jnp.array([np.nan, 0.0]), y, solver="rk4", step=0.1, num_steps=3)
     with pytest.raises(ValueError, match=r"game must be an lgan.Game"):
-        lgan.simulate(lambda x, y: (x, y), x, y, scheme="rk4", step=0.1, num_steps=3)
+        lgan.simulate(lambda x, y: (x, y), x, y, solver="rk4", step=0.1, num_steps=3)
 
 
 def test_game_construction_errors():
@@ -209,7 +209,27 @@ def test_new_hyperparameters_and_steps_do_not_retrace():
             traces.append(None)  # runs only while tracing
             return self.speed * y, -self.speed * x
 
-    lgan.simulate(lgan.Game(Rotation(jnp.asarray(1.0))), 1.0, 0.0, scheme="rk4", step=0.1, num_steps=7)
+    lgan.simulate(lgan.Game(Rotation(jnp.asarray(1.0))), 1.0, 0.0, solver="rk4", step=0.1, num_steps=7)
     before = len(traces)
-    lgan.simulate(lgan.Game(Rotation(jnp.asarray(2.0))), 0.5, 1.0, scheme="rk4", step=0.05, num_steps=7)
+    lgan.simulate(lgan.Game(Rotation(jnp.asarray(2.0))), 0.5, 1.0, solver="rk4", step=0.05, num_steps=7)
     assert len(traces) - before <= 1  # only the shape check (jax.eval_shape); the scan is not retraced
+
+
+def test_a_diffrax_solver_object_and_alternating_errors():
+    import diffrax
+
+    by_name = lgan.simulate(_linear_game(), *_split(W0), solver="heun", step=0.3, num_steps=5)
+    by_object = lgan.simulate(_linear_game(), *_split(W0), solver=diffrax.Heun(), step=0.3, num_steps=5)
+    np.testing.assert_array_equal(_stacked(by_object), _stacked(by_name))
+    assert by_object.solver == "heun" and not by_object.alternating
+    with pytest.raises(ValueError, match=r"alternating=True needs solver='euler' \(the players' updates alternate\), got solver='flow'"):
+        lgan.simulate(_linear_game(), *_split(W0), solver="flow", alternating=True, step=0.3, num_steps=5)
+    with pytest.raises(TypeError, match=r"alternating must be True or False, got 'yes'"):
+        lgan.simulate(_linear_game(), *_split(W0), solver="euler", alternating="yes", step=0.3, num_steps=5)
+    with pytest.raises(TypeError, match=r"solver must be a Diffrax solver of ODEs \(one ODETerm\), got SRA1"):
+        lgan.simulate(_linear_game(), *_split(W0), solver=diffrax.SRA1(), step=0.3, num_steps=5)
+
+
+def test_max_norm_includes_the_step_that_diverged_in_both_result_types():
+    traj = lgan.simulate(_growth_game(), 1.0, 0.0, solver="euler", step=1.0, num_steps=40)
+    assert float(traj.divergence_norm) == float(traj.max_norm) == 2.0**20  # 2^20 > 1e6 is the first bad state

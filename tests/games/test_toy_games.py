@@ -101,13 +101,13 @@ def test_lemma1_trajectories_inside_the_basin_converge():
     game = lgan.dirac_gan(gamma=1.0, mass=mass)
     for angle in np.linspace(0, 2 * np.pi, 5, endpoint=False):
         r0 = 0.98 * R
-        traj = lgan.simulate(game, r0 * np.cos(angle), r0 * np.sin(angle), scheme="rk4", step=0.1, num_steps=300)
+        traj = lgan.simulate(game, r0 * np.cos(angle), r0 * np.sin(angle), solver="rk4", step=0.1, num_steps=300)
         norms = np.asarray(traj.norms)
         assert np.all(np.diff(norms) <= 1e-9)  # L = psi^2 + theta^2 never increases (Appendix A)
         assert norms[-1] < 1e-5
     # R is only a sufficient radius: the basin is larger, bounded by an unstable periodic orbit of
     # radius 1.20-1.34 (chapter 5). From radius 1.5 the trajectory escapes and keeps drifting out.
-    traj = lgan.simulate(game, 1.5, 0.0, scheme="rk4", step=0.1, num_steps=300)
+    traj = lgan.simulate(game, 1.5, 0.0, solver="rk4", step=0.1, num_steps=300)
     assert float(traj.norms[-1]) > 2.0  # still growing at t = 30
 
 
@@ -180,12 +180,12 @@ def test_lemma2_extra_equilibrium_is_a_saddle():
 def test_lemma2_wgan_cycles_and_penalty_converges():
     # rho = 0: H = psi^2 - log|theta| + theta^2/2 is conserved (no convergence);
     # rho > 0: local convergence to (0, 1).
-    traj = lgan.simulate(lgan.kim_lemma2_game(0.0), 0.2, 1.1, scheme="rk4", step=0.05, num_steps=400)
+    traj = lgan.simulate(lgan.kim_lemma2_game(0.0), 0.2, 1.1, solver="rk4", step=0.05, num_steps=400)
     H = np.asarray(lgan.lemma2_invariant(traj.x, traj.y))
     assert np.max(np.abs(H - H[0])) < 1e-8
     dist = np.hypot(np.asarray(traj.x), np.asarray(traj.y) - 1.0)
     assert dist[-100:].min() > 0.05  # stays on its closed orbit
-    traj = lgan.simulate(lgan.kim_lemma2_game(1.0), 0.2, 1.1, scheme="rk4", step=0.05, num_steps=400)
+    traj = lgan.simulate(lgan.kim_lemma2_game(1.0), 0.2, 1.1, solver="rk4", step=0.05, num_steps=400)
     final = np.array([float(v) for v in traj.final])
     np.testing.assert_allclose(final, [0.0, 1.0], atol=1e-4)
 
@@ -228,7 +228,7 @@ def test_lemma3_trajectories_end_on_the_negative_psi_axis(psi0, theta0):
     assert b < 0
     assert (-2.0 < b < 0.0) if psi0 > -2 else (psi0 < b < -2.0)
     game = lgan.kim_lemma3_game(rho)
-    traj = lgan.simulate(game, psi0, theta0, scheme="rk4", step=0.02, num_steps=1500)
+    traj = lgan.simulate(game, psi0, theta0, solver="rk4", step=0.02, num_steps=1500)
     psi_end, theta_end = (float(v) for v in traj.final)
     assert abs(theta_end) < 1e-6
     assert psi_end == pytest.approx(b, abs=1e-6)
@@ -238,7 +238,7 @@ def test_lemma3_trajectories_end_on_the_negative_psi_axis(psi0, theta0):
 
 
 def test_lemma3_flow_agrees_with_the_first_integral():
-    traj = lgan.simulate(lgan.kim_lemma3_game(3 / 8), 1.0, 1.0, scheme="flow", step=0.5, num_steps=60)
+    traj = lgan.simulate(lgan.kim_lemma3_game(3 / 8), 1.0, 1.0, solver="flow", step=0.5, num_steps=60)
     assert float(traj.final[0]) == pytest.approx(lgan.lemma3_limit(1.0, 1.0, 3 / 8), abs=1e-7)
 
 
@@ -264,7 +264,7 @@ def test_qin_eigenvalues_and_solution(epsilon):
 
 
 def test_qin_rk4_at_small_step_matches_the_analytic_solution():
-    traj = lgan.simulate(lgan.qin_rotational_game(0.1), 1.0, 1.0, scheme="rk4", step=0.02, num_steps=2000)
+    traj = lgan.simulate(lgan.qin_rotational_game(0.1), 1.0, 1.0, solver="rk4", step=0.02, num_steps=2000)
     theta, phi = lgan.qin_solution(traj.times, 1.0, 1.0, 0.1)
     # global RK4 error ~ h^4 t1 / 120 ... 1e-8 here
     np.testing.assert_allclose(traj.x, theta, rtol=0, atol=5e-8)
@@ -278,8 +278,8 @@ def test_qin_experiment_euler_grows_heun_converges():
     growth = lgan.qin_euler_growth(h, 0.1)
     assert growth == pytest.approx(np.sqrt(1.02))
     assert np.max(np.abs(np.linalg.eigvals(np.asarray(lgan.step_matrix("euler", J, h))))) == pytest.approx(growth)
-    euler = lgan.simulate(game, 1.0, 1.0, scheme="simultaneous", step=h, num_steps=200)
-    heun = lgan.simulate(game, 1.0, 1.0, scheme="heun", step=h, num_steps=200)
+    euler = lgan.simulate(game, 1.0, 1.0, solver="euler", step=h, num_steps=200)
+    heun = lgan.simulate(game, 1.0, 1.0, solver="heun", step=h, num_steps=200)
     exact = np.hypot(*lgan.qin_solution(40.0, 1.0, 1.0, 0.1))
     assert float(euler.norms[-1]) > 5 * float(euler.norms[0])
     assert float(heun.norms[-1]) < 0.2 * float(heun.norms[0])
@@ -294,11 +294,11 @@ def test_turinici_alternating_conserves_its_modified_invariant(as_printed):
     x_ref, h = 1.0, 0.3
     game = lgan.turinici_game(x_ref, as_printed=as_printed)
     n = 12 if as_printed else 60
-    traj = lgan.simulate(game, 0.5, 2.0, scheme="alternating", step=h, num_steps=n)
+    traj = lgan.simulate(game, 0.5, 2.0, solver="euler", alternating=True, step=h, num_steps=n)
     Q = np.asarray(lgan.turinici_invariant(traj.x, traj.y, x_ref, step=h, as_printed=as_printed))
     np.testing.assert_allclose(Q, Q[0], rtol=1e-11)
     # and the simultaneous scheme multiplies the flow invariant by 1 - s tau^2 per step
-    traj = lgan.simulate(game, 0.5, 2.0, scheme="simultaneous", step=h, num_steps=n)
+    traj = lgan.simulate(game, 0.5, 2.0, solver="euler", step=h, num_steps=n)
     Q0 = np.asarray(lgan.turinici_invariant(traj.x, traj.y, x_ref, as_printed=as_printed))
     factor = lgan.turinici_simultaneous_factor(h, as_printed=as_printed)
     assert factor == pytest.approx(1 + h**2 if not as_printed else 1 - h**2)
@@ -310,7 +310,7 @@ def test_turinici_flow(as_printed, spectrum):
     game = lgan.turinici_game(1.0, as_printed=as_printed)
     assert _same_roots(game.eigenvalues(0.0, 1.0), spectrum)
     assert np.allclose(game.field(0.0, 1.0), 0.0)  # equilibrium (y, x) = (0, x_r)
-    traj = lgan.simulate(game, 0.5, 2.0, scheme="rk4", step=0.01, num_steps=300)
+    traj = lgan.simulate(game, 0.5, 2.0, solver="rk4", step=0.01, num_steps=300)
     y, x = lgan.turinici_solution(traj.times, 0.5, 2.0, 1.0, as_printed=as_printed)
     scale = max(np.max(np.abs(y)), 1.0)
     np.testing.assert_allclose(traj.x, y, rtol=0, atol=1e-9 * scale)
