@@ -41,6 +41,8 @@ SECTIONS = {
     "_metrics": "Sample metrics",
     "_gan_flow": "GAN training as an ODE",
     "_regularisers": "Regularisers and penalty measures",
+    "_experiments": "Many runs: batches of states and sweeps over seeds x settings",
+    "_evaluation": "Evaluating a trained GAN and its metric curves",
     "_networks": "Spectrally normalised networks",
     "_estimator": "Estimating the Poincaré constant",
     "_augment": "Image augmentations",
