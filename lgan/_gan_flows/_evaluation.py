@@ -59,7 +59,7 @@ def generator_samples(state: GANState, z: Float[Array, "n k"], *, batch_dims: in
         batch_dims: The number of leading run axes of ``state`` (0, 1, or 2 for :func:`lgan.sweep_grid`).
 
     Returns:
-        The samples, shape (*r, n, d): one set per run, all from the same latents.
+        The samples, shape ``(*r, n, d)``: one set per run, all from the same latents.
     """
     first = _check_state(state, batch_dims)
     check_shape("z", z, ("n", first.latent_dim), description=f" (n latents of dimension k = {first.latent_dim})")
@@ -84,8 +84,8 @@ def discriminator_on_grid(state: GANState, *axes: Float[Array, " m"], batch_dims
         batch_dims: The number of leading run axes of ``state``.
 
     Returns:
-        D on the grid, shape (*r, len(axes[1]), len(axes[0]), len(axes[2]), ...) (meshgrid's
-        shape), or (*r, m) in one dimension.
+        D on the grid, shape ``(*r, len(axes[1]), len(axes[0]), len(axes[2]), ...)`` (meshgrid's
+        shape), or ``(*r, m)`` in one dimension.
     """
     first = _check_state(state, batch_dims)
     if not axes:
