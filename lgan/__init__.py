@@ -86,6 +86,13 @@ from ._gan_flows._state import mlp_gan as mlp_gan
 from ._gan_flows._solve import solve_gan_flow as solve_gan_flow
 from ._gan_flows._sweep import sweep as sweep
 from ._gan_flows._solve import train_with_adam as train_with_adam
+from ._gan_flows._experiments import mlp_gan_batch as mlp_gan_batch
+from ._gan_flows._experiments import select_state as select_state
+from ._gan_flows._experiments import sweep_grid as sweep_grid
+from ._gan_flows._evaluation import discriminator_on_grid as discriminator_on_grid
+from ._gan_flows._evaluation import generator_samples as generator_samples
+from ._gan_flows._evaluation import hitting_time as hitting_time
+from ._gan_flows._evaluation import windowed_decay_rate as windowed_decay_rate
 from ._gan_flows._regularisers import PENALTY_FORMS as PENALTY_FORMS
 from ._gan_flows._regularisers import PENALTY_MEASURES as PENALTY_MEASURES
 from ._gan_flows._regularisers import clip_weights as clip_weights
@@ -194,6 +201,13 @@ __all__ = [
     "solve_gan_flow",
     "sweep",
     "train_with_adam",
+    "mlp_gan_batch",
+    "select_state",
+    "sweep_grid",
+    "discriminator_on_grid",
+    "generator_samples",
+    "hitting_time",
+    "windowed_decay_rate",
     "PENALTY_FORMS",
     "PENALTY_MEASURES",
     "clip_weights",

@@ -45,6 +45,8 @@ SECTIONS = {
     "_solve": "GAN training as an ODE, and with Adam",
     "_sweep": "Sweeps of many runs",
     "_regularisers": "Regularisers and penalty measures",
+    "_experiments": "Many runs: batches of states and sweeps over seeds x settings",
+    "_evaluation": "Evaluating a trained GAN and its metric curves",
     "_networks": "Spectrally normalised networks",
     "_estimator": "Estimating the Poincaré constant",
     "_augment": "Image augmentations",
