@@ -34,6 +34,7 @@ SECTIONS = {
     "_laplacian": "Exact reference: the weighted Laplacian",
     "_pde": "The lGAN PDE in one dimension",
     "_solvers": "Diffrax solvers",
+    "_fits": "Power-law fits",
     "_game": "Two-player games",
     "_toy_games": "Ready-made toy games",
     "_convergence": "Convergence checks",
@@ -50,7 +51,6 @@ SECTIONS = {
 # One line for each public constant (autodoc cannot see comments on re-exported data).
 CONSTANTS = {
     "LOSS_NAMES": "The names accepted by :func:`lgan.gan_loss`.",
-    "SCHEMES": "The explicit schemes known to :func:`lgan.stability_function` and :func:`lgan.largest_stable_step`.",
     "SOLVER_NAMES": "The names accepted by :func:`lgan.solver_by_name`.",
     "SIMULATE_SCHEMES": "The values of ``scheme`` accepted by :func:`lgan.simulate`.",
     "LEMMA2_PENALTIES": "The penalty measures of Lemma 2 accepted by :func:`lgan.kim_lemma2_game`.",
