@@ -18,6 +18,9 @@ from ._linear._pde import LinearizedGANPDE1D as LinearizedGANPDE1D
 from ._linear._pde import fitted_decay_rate as fitted_decay_rate
 from ._linear._pde import lgan_pde_1d as lgan_pde_1d
 from ._linear._pde import solve_lgan_pde as solve_lgan_pde
+from ._linear._pde import mean_zero_initial_state as mean_zero_initial_state
+from ._linear._pde import DecayCurve as DecayCurve
+from ._linear._pde import decay_curve as decay_curve
 from ._linear._spectrum import OptimalParameters as OptimalParameters
 from ._linear._spectrum import euler_growth_factor as euler_growth_factor
 from ._linear._spectrum import largest_stable_step as largest_stable_step
@@ -130,6 +133,9 @@ __all__ = [
     "fitted_decay_rate",
     "lgan_pde_1d",
     "solve_lgan_pde",
+    "mean_zero_initial_state",
+    "DecayCurve",
+    "decay_curve",
     "OptimalParameters",
     "euler_growth_factor",
     "largest_stable_step",

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PyTree
 
+from .._core._fits import power_law_fit
 from ._game import Game, Trajectory, simulate
 from .._core._validation import check_finite, check_positive
 
@@ -202,5 +203,5 @@ def empirical_order(
     check_finite("errors", errors)
     if np.any(errors <= 0):
         raise ValueError(f"errors must be > 0 to fit a slope (round-off floor reached?), got {errors!r}")
-    order = float(np.polyfit(np.log(steps_arr), np.log(errors), 1)[0])
+    order = power_law_fit(steps_arr, errors).exponent
     return EmpiricalOrder(order=order, steps=steps_arr, errors=errors)
