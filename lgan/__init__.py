@@ -18,7 +18,9 @@ from ._linear._pde import LinearizedGANPDE1D as LinearizedGANPDE1D
 from ._linear._pde import fitted_decay_rate as fitted_decay_rate
 from ._linear._pde import lgan_pde_1d as lgan_pde_1d
 from ._linear._pde import solve_lgan_pde as solve_lgan_pde
-from ._linear._spectrum import SCHEMES as SCHEMES
+from ._linear._pde import mean_zero_initial_state as mean_zero_initial_state
+from ._linear._pde import DecayCurve as DecayCurve
+from ._linear._pde import decay_curve as decay_curve
 from ._linear._spectrum import OptimalParameters as OptimalParameters
 from ._linear._spectrum import euler_growth_factor as euler_growth_factor
 from ._linear._spectrum import largest_stable_step as largest_stable_step
@@ -31,6 +33,8 @@ from ._linear._spectrum import step_matrix as step_matrix
 from ._core._solvers import RK4 as RK4
 from ._core._solvers import SOLVER_NAMES as SOLVER_NAMES
 from ._core._solvers import solver_by_name as solver_by_name
+from ._core._fits import PowerLawFit as PowerLawFit
+from ._core._fits import power_law_fit as power_law_fit
 from ._games._game import Game as Game
 from ._games._game import Trajectory as Trajectory
 from ._games._game import simulate as simulate
@@ -133,7 +137,9 @@ __all__ = [
     "fitted_decay_rate",
     "lgan_pde_1d",
     "solve_lgan_pde",
-    "SCHEMES",
+    "mean_zero_initial_state",
+    "DecayCurve",
+    "decay_curve",
     "OptimalParameters",
     "euler_growth_factor",
     "largest_stable_step",
@@ -146,6 +152,8 @@ __all__ = [
     "RK4",
     "SOLVER_NAMES",
     "solver_by_name",
+    "PowerLawFit",
+    "power_law_fit",
     "Game",
     "Trajectory",
     "simulate",

@@ -20,7 +20,7 @@ PAGE = ROOT / "book" / "api.md"
 
 # Title of each part of the package (a private subpackage of lgan), in the book's order.
 PARTS = {
-    "_core": "Core: solvers",
+    "_core": "Core: solvers, fits and probability measures",
     "_linear": "Part I: the linearised GAN",
     "_games": "Part II: two-player toy games",
     "_gan_flows": "Part III: training GANs as ODEs",
@@ -34,6 +34,7 @@ SECTIONS = {
     "_laplacian": "Exact reference: the weighted Laplacian",
     "_pde": "The lGAN PDE in one dimension",
     "_solvers": "Diffrax solvers",
+    "_fits": "Power-law fits",
     "_game": "Two-player games",
     "_toy_games": "Ready-made toy games",
     "_convergence": "Convergence checks",
@@ -56,8 +57,7 @@ SECTIONS = {
 # One line for each public constant (autodoc cannot see comments on re-exported data).
 CONSTANTS = {
     "LOSS_NAMES": "The names accepted by :func:`lgan.gan_loss`.",
-    "SCHEMES": "The explicit schemes known to :func:`lgan.stability_function` and :func:`lgan.largest_stable_step`.",
-    "SOLVER_NAMES": "The solver names accepted by ``solver=`` everywhere (:func:`lgan.simulate`, :func:`lgan.solve_gan_flow`, :func:`lgan.sweep`, :func:`lgan.solver_by_name`).",
+    "SOLVER_NAMES": "The solver names accepted by ``solver=`` everywhere (:func:`lgan.simulate`, :func:`lgan.solve_gan_flow`, :func:`lgan.sweep`, :func:`lgan.step_matrix`, :func:`lgan.stability_function`, :func:`lgan.largest_stable_step`, :func:`lgan.solver_by_name`).",
     "LEMMA2_PENALTIES": "The penalty measures of Lemma 2 accepted by :func:`lgan.kim_lemma2_game`.",
     "AUGMENTATION_NAMES": "The names accepted by :func:`lgan.make_augmentation` and :func:`lgan.augment`.",
     "GENERATOR_LOSSES": "The generator losses a GAN flow accepts (the loss family's own, or non-saturating).",

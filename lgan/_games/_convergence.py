@@ -12,28 +12,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
+import diffrax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PyTree
 
+from .._core._fits import power_law_fit
 from ._game import Game, Trajectory, simulate
-from .._core._validation import check_choice, check_finite, check_positive
-
-
-# TODO(owner of this module): take simulate's solver= and alternating= keywords instead of scheme=;
-# this table only keeps the calls working after simulate's scheme= was renamed (issue 11).
-_SCHEME_SOLVER = {
-    "flow": dict(solver="flow"),
-    "simultaneous": dict(solver="euler"),
-    "alternating": dict(solver="euler", alternating=True),
-    "heun": dict(solver="heun"),
-    "rk4": dict(solver="rk4"),
-}
-
-
-def _simulate_solver(scheme: str) -> dict:
-    check_choice("scheme", scheme, tuple(_SCHEME_SOLVER))
-    return _SCHEME_SOLVER[scheme]
+from .._core._validation import check_finite, check_positive
 
 
 def _state_norm(x, y):
@@ -99,22 +85,24 @@ def step_halving_test(
     x0: PyTree,
     y0: PyTree,
     *,
-    scheme: str,
+    solver: str | diffrax.AbstractSolver,
     step: float,
     num_steps: int,
+    alternating: bool = False,
     observable: Callable[[PyTree, PyTree], Any] | None = None,
     tolerance: float = 1e-2,
     divergence_threshold: float = 1e6,
 ) -> StepHalvingResult:
     """max_k abs(O(w(tau)_k) - O(w(tau/2)_2k)) / max_k abs(O(w(tau/2)_2k)) <= tolerance (Turinici 2020).
 
-    Runs ``scheme`` with step tau for n steps and with tau/2 for 2n steps, so both reach the
+    Runs ``solver`` with step tau for n steps and with tau/2 for 2n steps, so both reach the
     cumulative learning rate n tau, and compares the observable at the common points t_k = k tau.
 
     Args:
         game: The :class:`lgan.Game`.
         x0, y0: Initial state.
-        scheme: Any scheme of :func:`lgan.simulate`.
+        solver: Any ``solver`` of :func:`lgan.simulate` (a name or a Diffrax solver).
+        alternating: Alternating updates (Euler only), as in :func:`lgan.simulate`.
         step: tau > 0.
         num_steps: n >= 1.
         observable: Scalar O(x, y); default the state norm ||(x, y)||.
@@ -128,7 +116,7 @@ def step_halving_test(
     if observable is not None and not callable(observable):
         raise ValueError(f"observable must be callable as observable(x, y) -> scalar, got {type(observable).__name__}")
     observable = _state_norm if observable is None else observable
-    kwargs = dict(_simulate_solver(scheme), divergence_threshold=divergence_threshold)
+    kwargs = dict(solver=solver, alternating=alternating, divergence_threshold=divergence_threshold)
     coarse_traj = simulate(game, x0, y0, step=step, num_steps=num_steps, **kwargs)
     fine_traj = simulate(game, x0, y0, step=float(step) / 2, num_steps=2 * num_steps, **kwargs)
     coarse, fine = _observe(coarse_traj, observable), _observe(fine_traj, observable)
@@ -174,17 +162,19 @@ def empirical_order(
     x0: PyTree,
     y0: PyTree,
     *,
-    scheme: str,
+    solver: str | diffrax.AbstractSolver,
     t1: float,
     steps: Sequence[float],
     exact: Callable[[float], tuple[PyTree, PyTree]],
+    alternating: bool = False,
 ) -> EmpiricalOrder:
     """p = slope of log ||w_n(tau) - w(t1)|| against log tau, with n tau = t1 (Diffrax's ``test_ode_order``).
 
     Args:
         game: The :class:`lgan.Game`.
         x0, y0: Initial state.
-        scheme: A fixed-step scheme of :func:`lgan.simulate` (``"flow"`` has no order).
+        solver: A fixed-step ``solver`` of :func:`lgan.simulate` (``"flow"`` has no order).
+        alternating: Alternating updates (Euler only), as in :func:`lgan.simulate`.
         t1: Final time > 0; each t1 / tau must be an integer.
         steps: At least two distinct step sizes tau > 0.
         exact: exact(t) -> (x(t), y(t)), the exact solution.
@@ -192,8 +182,8 @@ def empirical_order(
     Returns:
         :class:`EmpiricalOrder`.
     """
-    if scheme == "flow":
-        raise ValueError("scheme must be a fixed-step scheme, got 'flow'")
+    if isinstance(solver, str) and solver == "flow":
+        raise ValueError("solver must be a fixed-step solver, got 'flow'")
     check_positive("t1", t1)
     steps_arr = np.asarray(steps, dtype=float)
     if steps_arr.ndim != 1 or np.unique(steps_arr).size < 2:
@@ -209,7 +199,7 @@ def empirical_order(
     target = exact(float(t1))
     errors = []
     for tau, n in zip(steps_arr, counts):
-        traj = simulate(game, x0, y0, **_simulate_solver(scheme), step=float(tau), num_steps=int(n))
+        traj = simulate(game, x0, y0, solver=solver, alternating=alternating, step=float(tau), num_steps=int(n))
         if bool(traj.diverged):
             raise ValueError(f"the run with step {tau!r} diverged ({traj.summary()}); use smaller steps")
         diff = jax.tree_util.tree_map(lambda a, b: a - jnp.asarray(b), traj.final, target)
@@ -218,5 +208,5 @@ def empirical_order(
     check_finite("errors", errors)
     if np.any(errors <= 0):
         raise ValueError(f"errors must be > 0 to fit a slope (round-off floor reached?), got {errors!r}")
-    order = float(np.polyfit(np.log(steps_arr), np.log(errors), 1)[0])
+    order = power_law_fit(steps_arr, errors).exponent
     return EmpiricalOrder(order=order, steps=steps_arr, errors=errors)

@@ -11,11 +11,14 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float
 
 from .._core._custom_types import RealArrayLike, RealScalarLike
+from .._core._solvers import SOLVER_NAMES
 from .._core._validation import (
     ArgumentTypeError,
+    check_bool,
     check_choice,
     check_finite,
     check_finite_in_dtype,
+    check_int_at_least,
     check_scalars,
     check_nonnegative,
     check_positive,
@@ -25,8 +28,7 @@ from .._core._validation import (
     working_dtype,
 )
 
-SCHEMES = ("euler", "heun", "rk4")
-_SCHEME_ORDER = {"euler": 1, "heun": 2, "rk4": 4}
+_ORDER = {"euler": 1, "heun": 2, "rk4": 4}  # the order p of each name in SOLVER_NAMES
 
 
 def _check_abg(alpha, beta, gamma) -> None:
@@ -316,24 +318,24 @@ def euler_growth_factor(eigenvalues: Complex[ArrayLike, "..."], step: RealScalar
     return out
 
 
-def stability_function(scheme: str, z: Complex[ArrayLike, "..."]) -> Complex[Array, "..."]:
+def stability_function(solver: str, z: Complex[ArrayLike, "..."]) -> Complex[Array, "..."]:
     """R(z) with y_{k+1} = R(tau lambda) y_k for y' = lambda y: sum_{j <= p} z^j / j! for p = 1, 2, 4.
 
     Explicit Euler (p = 1), Heun's method (p = 2) and classical Runge-Kutta (p = 4) all have
     the truncated exponential as stability function (Hairer and Wanner, Section IV.2).
 
     Args:
-        scheme: ``"euler"``, ``"heun"`` or ``"rk4"``.
+        solver: ``"euler"``, ``"heun"`` or ``"rk4"`` (:data:`lgan.SOLVER_NAMES`).
         z: tau lambda.
 
     Returns:
         R(z), same shape as ``z``.
     """
-    check_choice("scheme", scheme, SCHEMES)
+    check_choice("solver", solver, SOLVER_NAMES)
     z = jnp.asarray(z)
     out = jnp.ones_like(z)
     term = jnp.ones_like(z)
-    for j in range(1, _SCHEME_ORDER[scheme] + 1):
+    for j in range(1, _ORDER[solver] + 1):
         term = term * z / j
         out = out + term
     return out
@@ -344,22 +346,15 @@ def _largest_stable_step_one(p: int, lam: complex) -> float:
 
     The condition depends on tau lambda only, so the step for lambda is the step for the unit
     number lambda / abs(lambda) divided by abs(lambda): that keeps the polynomial coefficients
-    (powers of lambda up to 2p) in range for tiny and huge eigenvalues.
+    (powers of lambda up to 2p) in range for tiny and huge eigenvalues. Only lambda = 0 is stable
+    for every step; for a tiny lambda the answer is inf when unit / abs(lambda) overflows float64.
     """
     if lam == 0:
         return math.inf
     size = abs(lam)
     unit = _unit_stable_step(p, complex(lam.real / size, lam.imag / size))  # not lam / size: 1 / size may overflow
-    if math.isinf(unit):
-        return math.inf
     with np.errstate(over="ignore"):
-        tau = np.float64(unit) / np.float64(size)
-    if math.isinf(tau):
-        raise ValueError(
-            f"eigenvalues: the largest stable step for lambda = {lam!r} is about 1 / abs(lambda), "
-            "which overflows float64; rescale time"
-        )
-    return float(tau)
+        return float(np.float64(unit) / np.float64(size))
 
 
 def _unit_stable_step(p: int, lam: complex) -> float:
@@ -384,37 +379,44 @@ def _unit_stable_step(p: int, lam: complex) -> float:
     return math.inf
 
 
-def largest_stable_step(scheme: str, eigenvalues: Complex[ArrayLike, " k"]) -> float:
+def largest_stable_step(solver: str, eigenvalues: Complex[ArrayLike, " k"]) -> float:
     """sup {tau : abs(R(s lambda)) <= 1 for all 0 <= s <= tau and every lambda}.
 
-    The step below which the scheme damps (or preserves) every given mode. An eigenvalue with
+    The step below which the solver damps (or preserves) every given mode. An eigenvalue with
     positive real part, or one on the imaginary axis for Euler or Heun, gives 0; lambda = 0
     (the kernel) imposes nothing.
 
     Args:
-        scheme: ``"euler"``, ``"heun"`` or ``"rk4"``.
+        solver: ``"euler"``, ``"heun"`` or ``"rk4"`` (:data:`lgan.SOLVER_NAMES`).
         eigenvalues: The spectrum (any shape; flattened).
 
     Returns:
         The largest stable step as a float (``inf`` if nothing constrains it).
     """
-    check_choice("scheme", scheme, SCHEMES)
+    check_choice("solver", solver, SOLVER_NAMES)
     lam = _complex_array("eigenvalues", eigenvalues).ravel()
     if lam.size == 0:
         raise ValueError("eigenvalues must be non-empty")
     if not np.all(np.isfinite(lam)):
         bad = int(np.flatnonzero(~np.isfinite(lam))[0])
         raise ValueError(f"eigenvalues must be finite, got {complex(lam[bad])!r} at index ({bad},)")
-    p = _SCHEME_ORDER[scheme]
-    # Identical eigenvalues need solving once (equal up to 14 significant digits).
-    size = np.abs(lam)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.where(size > 0, 2.0 ** np.floor(np.log2(np.where(size > 0, size, 1.0))), 1.0)
-    scaled = np.round(lam / mag, 14)
+    p = _ORDER[solver]
+    # Identical eigenvalues need solving once (equal up to 14 significant digits). The binary
+    # exponent (np.frexp) stays exact for subnormal and huge eigenvalues, where 2**log2 would not.
+    with np.errstate(over="ignore"):
+        expo = np.frexp(np.abs(lam))[1]
+    keys = zip(np.round(np.ldexp(lam.real, -expo), 14), np.round(np.ldexp(lam.imag, -expo), 14), expo)
     distinct = {}
-    for v, re_, im_, m in zip(lam, scaled.real, scaled.imag, mag):
-        distinct.setdefault((re_, im_, m), complex(v))
-    return min(_largest_stable_step_one(p, v) for v in distinct.values())
+    for v, key in zip(lam, keys):
+        distinct.setdefault(key, complex(v))
+    tau = min(_largest_stable_step_one(p, v) for v in distinct.values())
+    nonzero = [v for v in distinct.values() if v != 0]
+    if math.isinf(tau) and nonzero:  # a non-zero eigenvalue always bounds the step: 1 / abs(lambda) overflowed
+        raise ValueError(
+            f"eigenvalues: the largest stable step for lambda = {min(nonzero, key=abs)!r} is about "
+            "1 / abs(lambda), which overflows float64; rescale time"
+        )
+    return tau
 
 
 def _complex_array(name: str, value) -> np.ndarray:
@@ -429,21 +431,40 @@ def _complex_array(name: str, value) -> np.ndarray:
     return arr.astype(complex)
 
 
-def step_matrix(scheme: str, operator: Float[ArrayLike, "m m"], step: RealScalarLike) -> Float[Array, "m m"]:
-    """R(tau L) = sum_{j <= p} (tau L)^j / j!: one step of the scheme on the linear system w' = L w (eq. 27).
+def step_matrix(
+    solver: str,
+    operator: Float[ArrayLike, "m m"],
+    step: RealScalarLike,
+    *,
+    alternating: bool = False,
+    split: int | None = None,
+) -> Float[Array, "m m"]:
+    """R(tau L) = sum_{j <= p} (tau L)^j / j!: one step of the solver on the linear system w' = L w (eq. 27).
 
     For a linear vector field, explicit Euler, Heun and classical RK4 are exactly these matrix
     polynomials, so ``w_k = R(tau L)^k w_0`` and the eigenvalues of R(tau L) are R(tau lambda_i).
 
+    With ``alternating=True`` (Euler only) the two players of w = (x, y) move in turn, as
+    :func:`lgan.simulate` does: x = w[:split] steps with the old y, then y with the new x,
+    x_{k+1} = x_k + tau (A x_k + B y_k), y_{k+1} = y_k + tau (C x_{k+1} + D y_k) for
+    L = [[A, B], [C, D]]; that is R = (I + tau P_y L)(I + tau P_x L), P_x and P_y the projections
+    onto the rows of x and of y.
+
     Args:
-        scheme: ``"euler"``, ``"heun"`` or ``"rk4"``.
-        operator: L, a square matrix.
+        solver: ``"euler"``, ``"heun"`` or ``"rk4"`` (:data:`lgan.SOLVER_NAMES`).
+        operator: L, a real square matrix.
         step: tau > 0.
+        alternating: The alternating update order (only with ``solver="euler"``).
+        split: With ``alternating``, the number of leading coordinates that move first (the
+            discriminator's); default half of them, which needs an even size.
 
     Returns:
         The one-step matrix, same shape as ``operator``.
     """
-    check_choice("scheme", scheme, SCHEMES)
+    check_choice("solver", solver, SOLVER_NAMES)
+    check_bool("alternating", alternating)
+    if alternating and solver != "euler":
+        raise ValueError(f"alternating=True needs solver='euler' (the alternating update is an Euler step), got {solver!r}")
     check_scalars(step=step)
     check_positive("step", step)
     check_finite_in_dtype("step", step)
@@ -453,9 +474,28 @@ def step_matrix(scheme: str, operator: Float[ArrayLike, "m m"], step: RealScalar
     if L.ndim != 2 or L.shape[0] != L.shape[1]:
         raise ValueError(f"operator must be a square matrix, got shape {L.shape}")
     eye = jnp.eye(L.shape[0], dtype=L.dtype)
-    out, term = eye, eye
-    for j in range(1, _SCHEME_ORDER[scheme] + 1):
-        term = term @ L * (step / j)
-        out = out + term
-    check_result_finite(out, f"step_matrix({scheme!r}, operator, step={_short(step)})")
+    if alternating:
+        first = _alternating_split(split, L.shape[0])
+        mover = jnp.arange(L.shape[0]) < first  # the rows of the player that moves first
+        out = (eye + step * jnp.where(~mover[:, None], L, 0)) @ (eye + step * jnp.where(mover[:, None], L, 0))
+    else:
+        if split is not None:
+            raise ValueError(f"split is only used with alternating=True, got split={split!r}")
+        out, term = eye, eye
+        for j in range(1, _ORDER[solver] + 1):
+            term = term @ L * (step / j)
+            out = out + term
+    check_result_finite(out, f"step_matrix({solver!r}, operator, step={_short(step)})")
     return out
+
+
+def _alternating_split(split: int | None, size: int) -> int:
+    """The number of coordinates of the first player: ``split``, or half of an even ``size``."""
+    if split is None:
+        if size % 2:
+            raise ValueError(f"split must be given for an operator of odd size {size} (no default half)")
+        return size // 2
+    check_int_at_least("split", split, 1)
+    if split >= size:
+        raise ValueError(f"split must be an integer < {size} (the size of the operator), got {split!r}")
+    return split

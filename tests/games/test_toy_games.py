@@ -322,11 +322,11 @@ def test_turinici_flow(as_printed, spectrum):
 # ----------------------------------------------------------------------------- orders
 
 
-@pytest.mark.parametrize("scheme, low, high", [("simultaneous", 0.9, 1.1), ("heun", 1.8, 2.2), ("rk4", 3.7, 4.3)])
-def test_empirical_orders_on_qins_game(scheme, low, high):
+@pytest.mark.parametrize("solver, low, high", [("euler", 0.9, 1.1), ("heun", 1.8, 2.2), ("rk4", 3.7, 4.3)])
+def test_empirical_orders_on_qins_game(solver, low, high):
     game = lgan.qin_rotational_game(0.5)
     result = lgan.empirical_order(
-        game, 1.0, 0.5, scheme=scheme, t1=2.0, steps=[0.1, 0.05, 0.025], exact=lambda t: lgan.qin_solution(t, 1.0, 0.5, 0.5)
+        game, 1.0, 0.5, solver=solver, t1=2.0, steps=[0.1, 0.05, 0.025], exact=lambda t: lgan.qin_solution(t, 1.0, 0.5, 0.5)
     )
     assert low <= result.order <= high, result
 
@@ -337,7 +337,7 @@ def test_alternating_is_first_order():
         game,
         0.5,
         1.0,
-        scheme="alternating",
+        solver="euler", alternating=True,
         t1=2.0,
         steps=[0.1, 0.05, 0.025],
         exact=lambda t: lgan.turinici_solution(t, 0.5, 1.0),

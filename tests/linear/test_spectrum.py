@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -120,14 +121,14 @@ def test_largest_stable_step_closed_forms():
     assert lgan.largest_stable_step("rk4", [0.0]) == math.inf
 
 
-@pytest.mark.parametrize("scheme", lgan.SCHEMES)
-def test_largest_stable_step_is_the_boundary(scheme):
+@pytest.mark.parametrize("solver", lgan.SOLVER_NAMES)
+def test_largest_stable_step_is_the_boundary(solver):
     rng = np.random.default_rng(0)
     lam = -rng.uniform(0.1, 2, 20) + 1j * rng.uniform(-5, 5, 20)
-    tau = lgan.largest_stable_step(scheme, lam)
-    inside = np.abs(lgan.stability_function(scheme, np.outer(np.linspace(1e-3, 1, 200) * tau, lam)))
+    tau = lgan.largest_stable_step(solver=solver, eigenvalues=lam)
+    inside = np.abs(lgan.stability_function(solver, np.outer(np.linspace(1e-3, 1, 200) * tau, lam)))
     assert np.all(inside <= 1 + 1e-9)
-    outside = np.abs(lgan.stability_function(scheme, 1.001 * tau * lam))
+    outside = np.abs(lgan.stability_function(solver=solver, z=1.001 * tau * lam))
     assert np.max(outside) > 1
 
 
@@ -142,22 +143,24 @@ def test_bad_input_messages():
         lgan.slowest_rate(1.0, -1, 1.0)
     with pytest.raises(ValueError, match="step must be > 0, got 0.0"):
         lgan.euler_growth_factor([1j], 0.0)
-    with pytest.raises(ValueError, match=r"scheme must be one of 'euler', 'heun', 'rk4'; got 'rk45'"):
+    with pytest.raises(ValueError, match=r"solver must be one of 'euler', 'heun', 'rk4'; got 'rk45'"):
         lgan.largest_stable_step("rk45", [-1.0])
+    with pytest.raises(ValueError, match=r"solver must be one of 'euler', 'heun', 'rk4'; got 'simultaneous'"):
+        lgan.stability_function("simultaneous", 0.5)
     with pytest.raises(ValueError, match="eigenvalues must be finite"):
         lgan.largest_stable_step("rk4", [np.inf])
     with pytest.raises(ValueError, match="xi must be a non-empty 1-D array"):
         lgan.spectral_abscissa([], 1.0, 1.0)
 
 
-@pytest.mark.parametrize("scheme", lgan.SCHEMES)
-def test_step_matrix_eigenvalues_are_stability_function(scheme):
+@pytest.mark.parametrize("solver", lgan.SOLVER_NAMES)
+def test_step_matrix_eigenvalues_are_stability_function(solver):
     rng = np.random.default_rng(1)
     L = rng.normal(size=(6, 6))
     tau = 0.1
-    P = np.asarray(lgan.step_matrix(scheme, L, tau))
+    P = np.asarray(lgan.step_matrix(solver=solver, operator=L, step=tau))
     lam = np.linalg.eigvals(L)
-    expected = np.asarray(lgan.stability_function(scheme, tau * lam))
+    expected = np.asarray(lgan.stability_function(solver, tau * lam))
     got = np.linalg.eigvals(P)
     for e in expected:
         assert np.min(np.abs(got - e)) < 1e-10
@@ -175,16 +178,67 @@ def test_step_matrix_rk4_matches_explicit_stages():
         lgan.step_matrix("rk4", np.zeros((2, 3)), 0.1)
 
 
+def _alternating_by_hand(L, tau, split, w, num_steps):
+    """Iterate the alternating Euler update coordinate block by coordinate block."""
+    for _ in range(num_steps):
+        x, y = w[:split], w[split:]
+        x = x + tau * (L[:split, :split] @ x + L[:split, split:] @ y)  # the first player, with the old y
+        y = y + tau * (L[split:, :split] @ x + L[split:, split:] @ y)  # then the second, with the new x
+        w = np.concatenate([x, y])
+    return w
+
+
+@pytest.mark.parametrize("size, split", [(2, None), (2, 1), (5, 3), (6, None), (7, 1)])
+def test_alternating_step_matrix_is_the_alternating_update(size, split):
+    rng = np.random.default_rng(size)
+    L = rng.normal(size=(size, size))
+    w0, tau, n = rng.normal(size=size), 0.07, 25
+    R = np.asarray(lgan.step_matrix("euler", L, tau, alternating=True, split=split))
+    expected = _alternating_by_hand(L, tau, size // 2 if split is None else split, w0, n)
+    np.testing.assert_allclose(np.linalg.matrix_power(R, n) @ w0, expected, rtol=1e-11, atol=1e-12)
+
+
+def test_alternating_dirac_gan_closed_form():
+    # Dirac GAN with penalty gamma, J = [[-gamma, -1], [1, 0]]: det R = 1 - tau gamma, and for a
+    # complex pair the spectral radius is sqrt(1 - tau gamma) (simultaneous: sqrt(1 - tau gamma + tau^2)).
+    gamma, tau = 0.5, 0.6
+    J = np.array([[-gamma, -1.0], [1.0, 0.0]])
+    R = np.asarray(lgan.step_matrix("euler", J, tau, alternating=True))
+    np.testing.assert_allclose(R, [[1 - tau * gamma, -tau], [tau * (1 - tau * gamma), 1 - tau**2]], rtol=1e-15)
+    assert np.max(np.abs(np.linalg.eigvals(R))) == pytest.approx(math.sqrt(1 - tau * gamma), rel=1e-12)
+    simultaneous = np.asarray(lgan.step_matrix("euler", J, tau, alternating=False))
+    assert np.max(np.abs(np.linalg.eigvals(simultaneous))) == pytest.approx(math.sqrt(1 - tau * gamma + tau**2), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(solver="heun", alternating=True), r"alternating=True needs solver='euler' .*got 'heun'"),
+        (dict(solver="euler", alternating="yes"), "alternating must be True or False, got 'yes'"),
+        (dict(solver="euler", alternating=True, split=2), r"split must be an integer < 2 \(the size of the operator\), got 2"),
+        (dict(solver="euler", alternating=True, split=0), "split must be an integer >= 1, got 0"),
+        (dict(solver="euler", alternating=True, split=1.5), "split must be an integer >= 1, got 1.5"),
+        (dict(solver="euler", split=1), "split is only used with alternating=True, got split=1"),
+        (dict(solver="simultaneous"), "solver must be one of 'euler', 'heun', 'rk4'; got 'simultaneous'"),
+    ],
+)
+def test_step_matrix_bad_update_order(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lgan.step_matrix(operator=[[-1.0, 1.0], [-1.0, 0.0]], step=0.1, **kwargs)
+    with pytest.raises(ValueError, match="split must be given for an operator of odd size 3"):
+        lgan.step_matrix("euler", np.eye(3), 0.1, alternating=True)
+
+
 # ----------------------------------------------------------------------------- no silent wrong answer
 
 
-@pytest.mark.parametrize("scheme, unit_step", [("euler", 2.0), ("rk4", 2.785293563405282)])
+@pytest.mark.parametrize("solver, unit_step", [("euler", 2.0), ("rk4", 2.785293563405282)])
 @pytest.mark.parametrize("size", [1e-300, 1e-20, 1e20, 1e300])
-def test_largest_stable_step_scales_as_one_over_the_eigenvalue(scheme, unit_step, size):
+def test_largest_stable_step_scales_as_one_over_the_eigenvalue(solver, unit_step, size):
     # It used to answer inf ("any step is stable") for tiny eigenvalues and raise for huge ones.
-    assert lgan.largest_stable_step(scheme, [-size]) == pytest.approx(unit_step / size, rel=1e-9)
+    assert lgan.largest_stable_step(solver, [-size]) == pytest.approx(unit_step / size, rel=1e-9)
     lam = size * np.exp(1j * np.array([0.6, 0.8]) * np.pi)
-    assert lgan.largest_stable_step(scheme, lam) == pytest.approx(lgan.largest_stable_step(scheme, lam / size) / size, rel=1e-9)
+    assert lgan.largest_stable_step(solver, lam) == pytest.approx(lgan.largest_stable_step(solver, lam / size) / size, rel=1e-9)
 
 
 def test_largest_stable_step_errors():
@@ -194,6 +248,14 @@ def test_largest_stable_step_errors():
         lgan.largest_stable_step("euler", "abc")
     with pytest.raises(ValueError, match=r"eigenvalues must be finite, got \(nan\+0j\) at index \(1,\)"):
         lgan.largest_stable_step("euler", [-1.0, np.nan])
+    # Subnormal and huge eigenvalues together: no overflow warning while grouping equal ones.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lgan.largest_stable_step("euler", [-1e308 - 1e308j, -1e308 - 1e308j, -1.0]) == pytest.approx(1e-308, rel=1e-9)
+        # A subnormal eigenvalue's own step overflows, but the spectrum's step is the other one's.
+        assert lgan.largest_stable_step("rk4", [5e-324j, -1.0]) == pytest.approx(2.785293563405282, rel=1e-9)
+        with pytest.raises(ValueError, match=r"lambda = 5e-324j is about 1 / abs\(lambda\), which overflows float64"):
+            lgan.largest_stable_step("rk4", [5e-324j, 0.0])
 
 
 def test_lgan_eigenvalues_do_not_overflow_float32(float32):
