@@ -76,7 +76,7 @@ CASES = {
     "qin_euler_growth": (lgan.qin_euler_growth, dict(step=0.1, epsilon=0.1)),
     "gaussian_mixture": (lgan.gaussian_mixture, dict(means=[0.0, 2.0], stds=[1.0, 0.5], weights=[1.0, 2.0])),
     "two_gaussian_mixture": (lgan.two_gaussian_mixture, dict(separation=3.0, std=1.0)),
-    "gaussian_ring_2d": (lgan.gaussian_ring_2d, dict(num_modes=4, radius=2.0, std=0.5)),
+    "ring_of_gaussians": (lgan.ring_of_gaussians, dict(num_modes=4, radius=2.0, std=0.5)),
     "clip_weights": (lgan.clip_weights, dict(discriminator=jnp.array([-2.0, 0.5]), clip=1.0)),
     "frechet_distance": (lgan.frechet_distance, dict(x=[[0.0], [1.0], [3.0]], y=[[1.0], [2.0], [2.5]])),
     "draw_minibatch": (lgan.draw_minibatch, dict(data=jnp.ones((4, 1)), latent_dim=1, batch_size=2, key=KEY)),

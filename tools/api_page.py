@@ -38,6 +38,8 @@ SECTIONS = {
     "_toy_games": "Ready-made toy games",
     "_convergence": "Convergence checks",
     "_toy_data": "Toy data sets",
+    "_measures": "Probability measures: Gaussian mixtures on the line",
+    "_measures_2d": "Probability measures on the plane: ring, grid, swiss roll",
     "_metrics": "Sample metrics",
     "_gan_flow": "GAN training as an ODE",
     "_regularisers": "Regularisers and penalty measures",

@@ -107,7 +107,7 @@ def test_two_gaussian_mixture_within_5_percent(separation, num_steps):
 
 @pytest.mark.slow
 def test_gaussian_ring_within_10_percent():
-    ring = lgan.gaussian_ring_2d(num_modes=8, radius=2.0, std=0.7)
+    ring = lgan.ring_of_gaussians(8, radius=2.0, std=0.7)
     exact = lgan.weighted_laplacian_spectrum_2d(ring, ring.domain(6.0), num_modes=1, num_cells=120).xi_min
     data = ring.sample(20000, key=jax.random.key(1))
     result = lgan.estimate_poincare_constant(data, key=jax.random.key(0), num_steps=2000)
@@ -238,39 +238,6 @@ def test_four_host_devices_match_one_device():
     xi1 = lgan.estimate_poincare_constant(gaussian(4000, 0), key=jax.random.key(0), num_steps=300, batch_size=256).xi
     assert abs(float(xi4) / xi1 - 1) <= 0.05  # the same minibatches; only the order of sums differs
     assert abs(xi1 - 1) <= 0.1
-
-
-# ----------------------------------------------------------------------------- the 2-D ring
-
-
-def test_gaussian_ring_density_and_samples():
-    ring = lgan.gaussian_ring_2d(num_modes=8, radius=2.0, std=0.7)
-    (x0, x1), (y0, y1) = ring.domain()
-    assert np.isclose(x1, 2.0 + 6 * 0.7) and x0 == -x1 and (y0, y1) == (x0, x1)
-    g = np.linspace(x0, x1, 401)
-    X, Y = np.meshgrid(g, g)
-    h = g[1] - g[0]
-    assert np.isclose(ring(X, Y).sum() * h * h, 1.0, rtol=1e-4)
-    assert ring.means.shape == (8, 2) and np.allclose(np.linalg.norm(ring.means, axis=1), 2.0)
-    samples = ring.sample(20000, key=jax.random.key(0))
-    assert samples.shape == (20000, 2)
-    assert np.allclose(np.mean(samples, axis=0), 0.0, atol=0.05)
-    radius = np.linalg.norm(samples, axis=1)
-    assert 1.8 < np.median(radius) < 2.3
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"num_modes": 0}, "num_modes must be an integer >= 1"),
-        ({"radius": -1.0}, "radius must be >= 0"),
-        ({"std": 0.0}, "std must be > 0"),
-        ({"radius": float("nan")}, "radius must be finite"),
-    ],
-)
-def test_gaussian_ring_errors(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        lgan.gaussian_ring_2d(**kwargs)
 
 
 # ----------------------------------------------------------------------------- no silent wrong answer
