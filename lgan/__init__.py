@@ -62,6 +62,7 @@ from ._games._convergence import StepHalvingResult as StepHalvingResult
 from ._games._convergence import empirical_order as empirical_order
 from ._games._convergence import step_halving_test as step_halving_test
 from ._poincare._augment import AUGMENTATION_NAMES as AUGMENTATION_NAMES
+from ._poincare._augment import Augmentation as Augmentation
 from ._poincare._augment import augment as augment
 from ._poincare._augment import make_augmentation as make_augmentation
 from ._poincare._datasets import instance_selection as instance_selection
@@ -171,6 +172,7 @@ __all__ = [
     "empirical_order",
     "step_halving_test",
     "AUGMENTATION_NAMES",
+    "Augmentation",
     "augment",
     "make_augmentation",
     "instance_selection",
