@@ -83,6 +83,16 @@ CASES = {
     "augment": (lgan.augment, dict(name="brightness", images=IMAGES, strength=0.2, key=KEY)),
     "make_augmentation": (lgan.make_augmentation, dict(name="cutout", strength=0.2)),
     "mlp_gan": (lgan.mlp_gan, dict(data_dim=1, latent_dim=1, width=2, depth=1, key=KEY)),
+    "augmented_mixture": (lgan.augmented_mixture, dict(separation=6.0, p=0.2, std=1.0)),
+    "sample_augmented_mixture": (
+        lambda **kw: lgan.sample_augmented_mixture(16, **kw), dict(separation=6.0, p=0.2, key=KEY, std=1.0)
+    ),
+    "sample_two_gaussian_mixture": (
+        lambda **kw: lgan.sample_two_gaussian_mixture(16, **kw), dict(separation=3.0, key=KEY, std=1.0)
+    ),
+    "grid_of_gaussians": (lambda **kw: lgan.grid_of_gaussians(3, **kw), dict(spacing=1.0, std=0.1)),
+    "sample_swiss_roll": (lambda **kw: lgan.sample_swiss_roll(16, **kw), dict(key=KEY, noise=0.25, scale=0.5)),
+    "make_augmentation_flat": (lgan.make_augmentation, dict(name="cutout", strength=0.2, image_shape=(1, 4, 4))),
 }
 
 
