@@ -71,9 +71,9 @@ from ._poincare._datasets import load_cifar10 as load_cifar10
 from ._poincare._datasets import load_digits_images as load_digits_images
 from ._poincare._networks import SpectralNormConvNet as SpectralNormConvNet
 from ._poincare._networks import SpectralNormMLP as SpectralNormMLP
-from ._poincare._estimator import PoincareEstimate as PoincareEstimate
+from ._poincare._quotient import PoincareEstimate as PoincareEstimate
 from ._poincare._estimator import estimate_poincare_constant as estimate_poincare_constant
-from ._poincare._estimator import rayleigh_quotient as rayleigh_quotient
+from ._poincare._quotient import rayleigh_quotient as rayleigh_quotient
 # GAN flows
 from ._gan_flows._gan_flow import ADAM_METHODS as ADAM_METHODS
 from ._gan_flows._gan_flow import GENERATOR_LOSSES as GENERATOR_LOSSES

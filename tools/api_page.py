@@ -45,6 +45,7 @@ SECTIONS = {
     "_regularisers": "Regularisers and penalty measures",
     "_networks": "Spectrally normalised networks",
     "_estimator": "Estimating the Poincaré constant",
+    "_quotient": "The Rayleigh quotient and a trained estimate",
     "_augment": "Image augmentations",
     "_datasets": "Image data sets",
 }
