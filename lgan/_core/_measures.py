@@ -31,6 +31,7 @@ from ._validation import (
     check_nonnegative,
     check_positive,
     check_probability,
+    check_real_scalar,
     check_scalars,
     concrete,
     real_float_array,
@@ -171,17 +172,17 @@ def gaussian_mixture(means, stds, weights=None) -> GaussianMixture1D:
 
 def two_gaussian_mixture(separation: float, std: float = 1.0) -> GaussianMixture1D:
     """(1/2) N(0, s^2) + (1/2) N(M, s^2): the paper's Section 7 test measure with separation M."""
-    check_scalars(separation=separation, std=std)
-    return gaussian_mixture([0.0, float(separation)], std)
+    separation = check_real_scalar("separation", separation)
+    return gaussian_mixture([0.0, separation], check_real_scalar("std", std))
 
 
-def _check_mixture_scales(separation, std, p=None) -> None:
+def _check_mixture_scales(separation, std, *p) -> None:
     """The checks shared by the two-mode and augmented mixtures (traced values pass)."""
-    check_scalars(separation=separation, std=std, p=p)
+    check_scalars(separation=separation, std=std)
     check_nonnegative("separation", separation)
     check_positive("std", std)
-    if p is not None and concrete(p) is not None:
-        check_probability("p", p, include_one=True)
+    if p and concrete(p[0]) is not None:
+        check_probability("p", p[0], include_one=True)
 
 
 def _as_float(x) -> Array:

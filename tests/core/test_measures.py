@@ -290,7 +290,7 @@ def test_hyperparameters_may_be_traced(key):
         (lambda k: lgan.sample_augmented_mixture(10, -6.0, 0.2, key=k), r"separation must be >= 0, got -6.0"),
         (lambda k: lgan.sample_augmented_mixture(10, 6.0, 1.5, key=k), r"p must be in \[0, 1\], got 1.5"),
         (lambda k: lgan.sample_augmented_mixture(10, 6.0, -0.1, key=k), r"p must be in \[0, 1\], got -0.1"),
-        (lambda k: lgan.sample_augmented_mixture(10, 6.0, float("nan"), key=k), r"p must be finite, got nan"),
+        (lambda k: lgan.sample_augmented_mixture(10, 6.0, float("nan"), key=k), r"p must be a number in \[0, 1\], got nan"),
         (lambda k: lgan.sample_augmented_mixture(10, 6.0, 0.2, key=k, std=-1.0), r"std must be > 0, got -1.0"),
         (lambda k: lgan.augmented_mixture(6.0, 2.0), r"p must be in \[0, 1\], got 2.0"),
         (lambda k: lgan.augmented_mixture(-1.0, 0.2), r"separation must be >= 0, got -1.0"),
