@@ -49,7 +49,7 @@ def estimator_throughput(steps: int, batch_size: int, width: int, depth: int) ->
     from jax.sharding import PartitionSpec as P
 
     import lgan
-    from lgan import _poincare
+    from lgan._poincare import _estimator as _poincare
 
     devices = jax.devices()
     mesh = Mesh(np.asarray(devices), ("data",))

@@ -5,12 +5,12 @@ from ._linear._losses import GANLoss as GANLoss
 from ._linear._losses import LGANConstants as LGANConstants
 from ._linear._losses import gan_loss as gan_loss
 from ._linear._losses import lgan_constants as lgan_constants
-from ._linear._laplacian import GaussianMixture1D as GaussianMixture1D
+from ._core._measures import GaussianMixture1D as GaussianMixture1D
 from ._linear._laplacian import WeightedLaplacianSpectrum as WeightedLaplacianSpectrum
 from ._linear._laplacian import assemble_weighted_fem_1d as assemble_weighted_fem_1d
-from ._linear._laplacian import gaussian_mixture as gaussian_mixture
+from ._core._measures import gaussian_mixture as gaussian_mixture
 from ._linear._laplacian import poincare_constant as poincare_constant
-from ._linear._laplacian import two_gaussian_mixture as two_gaussian_mixture
+from ._core._measures import two_gaussian_mixture as two_gaussian_mixture
 from ._linear._laplacian import weighted_laplacian_spectrum as weighted_laplacian_spectrum
 from ._linear._laplacian import weighted_laplacian_spectrum_2d as weighted_laplacian_spectrum_2d
 from ._linear._pde import LGANSolution as LGANSolution
@@ -65,6 +65,7 @@ from ._games._convergence import StepHalvingResult as StepHalvingResult
 from ._games._convergence import empirical_order as empirical_order
 from ._games._convergence import step_halving_test as step_halving_test
 from ._poincare._augment import AUGMENTATION_NAMES as AUGMENTATION_NAMES
+from ._poincare._augment import Augmentation as Augmentation
 from ._poincare._augment import augment as augment
 from ._poincare._augment import make_augmentation as make_augmentation
 from ._poincare._datasets import instance_selection as instance_selection
@@ -73,11 +74,9 @@ from ._poincare._datasets import load_cifar10 as load_cifar10
 from ._poincare._datasets import load_digits_images as load_digits_images
 from ._poincare._networks import SpectralNormConvNet as SpectralNormConvNet
 from ._poincare._networks import SpectralNormMLP as SpectralNormMLP
-from ._poincare._estimator import GaussianRing2D as GaussianRing2D
-from ._poincare._estimator import PoincareEstimate as PoincareEstimate
+from ._poincare._quotient import PoincareEstimate as PoincareEstimate
 from ._poincare._estimator import estimate_poincare_constant as estimate_poincare_constant
-from ._poincare._estimator import gaussian_ring_2d as gaussian_ring_2d
-from ._poincare._estimator import rayleigh_quotient as rayleigh_quotient
+from ._poincare._quotient import rayleigh_quotient as rayleigh_quotient
 # GAN flows
 from ._gan_flows._vector_field import GENERATOR_LOSSES as GENERATOR_LOSSES
 from ._gan_flows._vector_field import GANFlow as GANFlow
@@ -104,13 +103,13 @@ from ._gan_flows._regularisers import generator_gradient_penalty as generator_gr
 from ._gan_flows._regularisers import gradient_penalty as gradient_penalty
 from ._gan_flows._regularisers import penalty_samples as penalty_samples
 # GAN-flow data and metrics
-from ._gan_flows._toy_data import GaussianMixture2D as GaussianMixture2D
-from ._gan_flows._toy_data import augmented_mixture as augmented_mixture
-from ._gan_flows._toy_data import grid_of_gaussians as grid_of_gaussians
-from ._gan_flows._toy_data import ring_of_gaussians as ring_of_gaussians
-from ._gan_flows._toy_data import sample_augmented_mixture as sample_augmented_mixture
-from ._gan_flows._toy_data import sample_swiss_roll as sample_swiss_roll
-from ._gan_flows._toy_data import sample_two_gaussian_mixture as sample_two_gaussian_mixture
+from ._core._measures_2d import GaussianMixture2D as GaussianMixture2D
+from ._core._measures import augmented_mixture as augmented_mixture
+from ._core._measures_2d import grid_of_gaussians as grid_of_gaussians
+from ._core._measures_2d import ring_of_gaussians as ring_of_gaussians
+from ._core._measures import sample_augmented_mixture as sample_augmented_mixture
+from ._core._measures_2d import sample_swiss_roll as sample_swiss_roll
+from ._core._measures import sample_two_gaussian_mixture as sample_two_gaussian_mixture
 from ._gan_flows._metrics import frechet_distance as frechet_distance
 from ._gan_flows._metrics import gaussian_frechet_distance as gaussian_frechet_distance
 from ._gan_flows._metrics import mode_coverage as mode_coverage
@@ -184,6 +183,7 @@ __all__ = [
     "empirical_order",
     "step_halving_test",
     "AUGMENTATION_NAMES",
+    "Augmentation",
     "augment",
     "make_augmentation",
     "instance_selection",
@@ -192,10 +192,8 @@ __all__ = [
     "load_digits_images",
     "SpectralNormConvNet",
     "SpectralNormMLP",
-    "GaussianRing2D",
     "PoincareEstimate",
     "estimate_poincare_constant",
-    "gaussian_ring_2d",
     "rayleigh_quotient",
     # GAN flows
     "GENERATOR_LOSSES",

@@ -9,7 +9,6 @@ names the argument. Run with ``--hypothesis-show-statistics`` to see how many ex
 
 from __future__ import annotations
 
-import math
 
 import jax
 import jax.numpy as jnp
@@ -76,13 +75,23 @@ CASES = {
     "qin_euler_growth": (lgan.qin_euler_growth, dict(step=0.1, epsilon=0.1)),
     "gaussian_mixture": (lgan.gaussian_mixture, dict(means=[0.0, 2.0], stds=[1.0, 0.5], weights=[1.0, 2.0])),
     "two_gaussian_mixture": (lgan.two_gaussian_mixture, dict(separation=3.0, std=1.0)),
-    "gaussian_ring_2d": (lgan.gaussian_ring_2d, dict(num_modes=4, radius=2.0, std=0.5)),
+    "ring_of_gaussians": (lgan.ring_of_gaussians, dict(num_modes=4, radius=2.0, std=0.5)),
     "clip_weights": (lgan.clip_weights, dict(discriminator=jnp.array([-2.0, 0.5]), clip=1.0)),
     "frechet_distance": (lgan.frechet_distance, dict(x=[[0.0], [1.0], [3.0]], y=[[1.0], [2.0], [2.5]])),
     "draw_minibatch": (lgan.draw_minibatch, dict(data=jnp.ones((4, 1)), latent_dim=1, batch_size=2, key=KEY)),
     "augment": (lgan.augment, dict(name="brightness", images=IMAGES, strength=0.2, key=KEY)),
     "make_augmentation": (lgan.make_augmentation, dict(name="cutout", strength=0.2)),
     "mlp_gan": (lgan.mlp_gan, dict(data_dim=1, latent_dim=1, width=2, depth=1, key=KEY)),
+    "augmented_mixture": (lgan.augmented_mixture, dict(separation=6.0, p=0.2, std=1.0)),
+    "sample_augmented_mixture": (
+        lambda **kw: lgan.sample_augmented_mixture(16, **kw), dict(separation=6.0, p=0.2, key=KEY, std=1.0)
+    ),
+    "sample_two_gaussian_mixture": (
+        lambda **kw: lgan.sample_two_gaussian_mixture(16, **kw), dict(separation=3.0, key=KEY, std=1.0)
+    ),
+    "grid_of_gaussians": (lambda **kw: lgan.grid_of_gaussians(3, **kw), dict(spacing=1.0, std=0.1)),
+    "sample_swiss_roll": (lambda **kw: lgan.sample_swiss_roll(16, **kw), dict(key=KEY, noise=0.25, scale=0.5)),
+    "make_augmentation_flat": (lgan.make_augmentation, dict(name="cutout", strength=0.2, image_shape=(1, 4, 4))),
 }
 
 

@@ -38,7 +38,8 @@ SECTIONS = {
     "_game": "Two-player games",
     "_toy_games": "Ready-made toy games",
     "_convergence": "Convergence checks",
-    "_toy_data": "Toy data sets",
+    "_measures": "Probability measures: Gaussian mixtures on the line",
+    "_measures_2d": "Probability measures on the plane: ring, grid, swiss roll",
     "_metrics": "Sample metrics",
     "_state": "GAN states and minibatches",
     "_vector_field": "The GAN flow's vector field",
@@ -50,6 +51,7 @@ SECTIONS = {
     "_evaluation": "Evaluating a trained GAN and its metric curves",
     "_networks": "Spectrally normalised networks",
     "_estimator": "Estimating the Poincaré constant",
+    "_quotient": "The Rayleigh quotient and a trained estimate",
     "_augment": "Image augmentations",
     "_datasets": "Image data sets",
 }

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from jaxtyping import Float, PRNGKeyArray
+from jaxtyping import Float
 
 from .._core._custom_types import Density1D, Density2D
+from .._core._measures import GaussianMixture1D, gaussian_mixture, two_gaussian_mixture  # noqa: F401 (moved)
 from .._core._validation import (
-    check_finite,
     check_int_at_least,
     check_interval,
-    check_key,
-    check_positive,
-    check_scalars,
-    real_float_array,
 )
 
 
@@ -254,99 +248,6 @@ def weighted_laplacian_spectrum_2d(
     vecs = vecs * np.sign(vecs[np.arange(len(xi)), big])[:, None]
     nodes = np.stack([gx.ravel(), gy.ravel()], axis=-1)
     return WeightedLaplacianSpectrum(xi=xi, nodes=nodes, eigenfunctions=vecs, mass=mass)
-
-
-class GaussianMixture1D(NamedTuple):
-    """A mixture sum_i w_i N(m_i, s_i^2) on R, callable as a density.
-
-    Attributes:
-        means: Component means.
-        stds: Component standard deviations (> 0).
-        weights: Mixture weights (>= 0, normalised on construction by :func:`gaussian_mixture`).
-    """
-
-    means: np.ndarray
-    stds: np.ndarray
-    weights: np.ndarray
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """The density at x."""
-        x = np.asarray(x, dtype=float)[..., None]
-        z = (x - self.means) / self.stds
-        return np.sum(self.weights * np.exp(-0.5 * z**2) / (np.sqrt(2 * np.pi) * self.stds), axis=-1)
-
-    def domain(self, width: float = 10.0) -> tuple[float, float]:
-        """(min_i m_i - width s_i, max_i m_i + width s_i): an interval holding all but ~e^(-width^2/2) of the mass."""
-        return float(np.min(self.means - width * self.stds)), float(np.max(self.means + width * self.stds))
-
-    def sample(self, n: int, *, key: PRNGKeyArray | None = None, seed: int | None = None) -> np.ndarray:
-        """n samples as a numpy array of shape (n,): a component i with probability w_i, then N(m_i, s_i^2).
-
-        Args:
-            n: Number of samples, >= 1.
-            key: A JAX PRNG key (``jax.random.key``), as everywhere else in lgan.
-            seed: Or an integer seed for numpy's generator (the chapters written before ``key``
-                existed use it). Give exactly one of ``key`` and ``seed``.
-
-        Returns:
-            The samples, shape (n,).
-        """
-        if key is not None:
-            check_key("key", key)
-        check_int_at_least("n", n, 1)
-        if (key is None) == (seed is None):
-            raise ValueError("give exactly one of key (a jax.random.key) and seed (an integer)")
-        if key is not None:
-            k_comp, k_noise = jax.random.split(key)
-            comp = np.asarray(jax.random.choice(k_comp, len(self.weights), (n,), p=jnp.asarray(self.weights)))
-            noise = np.asarray(jax.random.normal(k_noise, (n,)), dtype=float)
-            return self.means[comp] + self.stds[comp] * noise
-        rng = np.random.default_rng(seed)
-        comp = rng.choice(len(self.weights), size=n, p=self.weights)
-        return rng.normal(self.means[comp], self.stds[comp])
-
-
-def gaussian_mixture(means, stds, weights=None) -> GaussianMixture1D:
-    """The density sum_i w_i N(m_i, s_i^2) with weights normalised to sum to one.
-
-    Args:
-        means: Component means (1-D, length c >= 1).
-        stds: Standard deviations, > 0, scalar or length c.
-        weights: Non-negative weights, length c, not all zero; default equal.
-
-    Returns:
-        :class:`GaussianMixture1D`.
-    """
-    means = np.atleast_1d(real_float_array("means", means))
-    if means.ndim != 1:
-        raise ValueError(f"means must be a 1-D sequence, got shape {means.shape}")
-    check_finite("means", means)
-    stds = real_float_array("stds", stds)
-    try:
-        stds = np.broadcast_to(stds, means.shape).copy()
-    except ValueError:
-        raise ValueError(f"stds must be a scalar or have the length of means ({means.size}), got shape {stds.shape}") from None
-    check_positive("stds", stds)
-    if weights is None:
-        weights = np.ones_like(means)
-    weights = real_float_array("weights", weights)
-    if weights.shape != means.shape:
-        raise ValueError(f"weights must have the same length as means ({means.size}), got shape {weights.shape}")
-    check_finite("weights", weights)
-    if np.any(weights < 0) or weights.sum() <= 0:
-        raise ValueError(f"weights must be >= 0 and not all zero, got {weights.tolist()}")
-    total = weights.sum()
-    if not np.isfinite(total):  # e.g. weights of 1e308: normalise by the largest first
-        weights = weights / weights.max()
-        total = weights.sum()
-    return GaussianMixture1D(means, stds, weights / total)
-
-
-def two_gaussian_mixture(separation: float, std: float = 1.0) -> GaussianMixture1D:
-    """(1/2) N(0, s^2) + (1/2) N(M, s^2): the paper's Section 7 test measure with separation M."""
-    check_scalars(separation=separation, std=std)
-    check_finite("separation", separation)
-    return gaussian_mixture([0.0, float(separation)], std)
 
 
 def poincare_constant(density: Density1D, domain: tuple[float, float], **kwargs) -> float:

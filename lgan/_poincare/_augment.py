@@ -12,7 +12,7 @@ is the identity at strength 0. Spatial resampling uses bilinear interpolation
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
 
 import equinox as eqx
 import jax
@@ -20,9 +20,20 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._core._custom_types import RealScalarLike
-from .._core._validation import check_choice, check_finite, check_key, concrete, error_if_outside, real_float_array
+from .._core._validation import (
+    check_choice,
+    check_finite,
+    check_int_at_least,
+    check_key,
+    concrete,
+    error_if_outside,
+    real_float_array,
+)
 
 AUGMENTATION_NAMES = ("translation", "zoom_in", "zoom_out", "cutout", "brightness", "saturation", "contrast")
+# The augmentation that changes nothing, accepted wherever a name is (not in AUGMENTATION_NAMES, which
+# lists the augmentations to compare).
+IDENTITY = "identity"
 
 # Every strength lives in [0, 1]; the meaning of each is in the docstring of `augment`.
 _STRENGTH_RANGE = (0.0, 1.0)
@@ -140,8 +151,13 @@ _ONE_IMAGE = {
 }
 
 
+_BRANCHES = (*AUGMENTATION_NAMES, IDENTITY)
+
+
 def _apply(name: str, images: Array, strength: Array, key: PRNGKeyArray) -> Array:
     images = jnp.asarray(images)
+    if name == IDENTITY:
+        return images
     s = jnp.asarray(strength, dtype=images.dtype)
     keys = jax.random.split(key, images.shape[0])
     out = jax.vmap(lambda k, image: _ONE_IMAGE[name](k, image, s))(keys, images)
@@ -149,6 +165,12 @@ def _apply(name: str, images: Array, strength: Array, key: PRNGKeyArray) -> Arra
 
 
 _apply_jit = jax.jit(_apply, static_argnums=0)
+
+
+def _apply_index(index: Array, images: Array, strength: Array, key: PRNGKeyArray) -> Array:
+    """The augmentation number ``index`` of ``AUGMENTATION_NAMES + ("identity",)``, chosen at run time."""
+    branches = [lambda x, s, k, name=name: _apply_jit(name, x, s, k) for name in _BRANCHES]
+    return jax.lax.switch(index, branches, jnp.asarray(images), strength, key)
 
 
 def augment(
@@ -172,13 +194,15 @@ def augment(
       [1 - strength, 1 + strength].
     - ``"contrast"``: m + f (x - m) with m the mean of the grayscale image and f uniform in
       [1 - strength, 1 + strength].
+    - ``"identity"``: the images unchanged, at any strength (the baseline "no augmentation").
 
     Results are clipped to [0, 1] and keep the dtype of ``images``. The function is jitted with
     ``name`` static, so a new strength does not recompile; under an outer ``jit`` the checks of
-    traced values are skipped.
+    traced values are skipped. To choose the augmentation itself at run time (under ``jit`` or
+    ``vmap``), use :func:`lgan.make_augmentation`, whose result holds it as an array.
 
     Args:
-        name: One of :data:`lgan.AUGMENTATION_NAMES`.
+        name: One of :data:`lgan.AUGMENTATION_NAMES`, or ``"identity"``.
         images: A batch of shape (n, C, H, W), floating point, values in [0, 1].
         strength: The largest strength, in [0, 1].
         key: PRNG key; one subkey per image.
@@ -186,7 +210,7 @@ def augment(
     Returns:
         The augmented batch, same shape and dtype as ``images``.
     """
-    check_choice("name", name, AUGMENTATION_NAMES)
+    check_choice("name", name, _BRANCHES)
     _check_strength(name, strength)
     _check_images(images)
     _check_range(images)
@@ -194,43 +218,92 @@ def augment(
     return _apply_jit(name, images, strength, key)
 
 
-class _Augmentation(eqx.Module):
-    """augment(name, images, strength, key=key) as a callable (key, images) -> images."""
+class Augmentation(eqx.Module):
+    """An augmentation as a value: (key, batch) -> batch, with the choice and the strength as arrays.
 
-    name: str = eqx.field(static=True)
+    ``index`` numbers the augmentation in ``lgan.AUGMENTATION_NAMES + ("identity",)`` and
+    ``strength`` is its largest strength (see :func:`lgan.augment`); both are JAX arrays, so a
+    function of an ``Augmentation`` under ``eqx.filter_jit`` compiles once for every choice and
+    strength, and a stack of them can be ``vmap``-ed over. Built by :func:`lgan.make_augmentation`.
+
+    With ``image_shape = (C, H, W)`` a batch of flat vectors of shape (n, C H W) is augmented as
+    images of that shape and returned flat (to train a vector network on augmented images).
+
+    Attributes:
+        index: The augmentation's number, an integer array.
+        strength: The largest strength, a float array in [0, 1].
+        image_shape: ``None`` for image batches (n, C, H, W), or (C, H, W) for flat batches.
+        check_values: Whether calls check that the images lie in [0, 1] (``False`` only where the
+            caller has checked them, as :func:`lgan.estimate_poincare_constant` does).
+    """
+
+    index: Array
     strength: Array
-    # False only where the caller has checked the values already (estimate_poincare_constant checks
-    # the whole data set once, and the run-time check would change how XLA compiles the training).
+    image_shape: tuple[int, int, int] | None = eqx.field(static=True, default=None)
     check_values: bool = eqx.field(static=True, default=True)
 
-    def __call__(self, key: PRNGKeyArray, images: Float[ArrayLike, "n c h w"]) -> Float[Array, "n c h w"]:
+    @property
+    def name(self) -> str | None:
+        """The augmentation's name, or ``None`` when the index is traced."""
+        index = concrete(self.index)
+        return None if index is None else _BRANCHES[int(index)]
+
+    def __call__(self, key: PRNGKeyArray, batch: Float[ArrayLike, "n ..."]) -> Float[Array, "n ..."]:
+        images = batch if self.image_shape is None else jnp.reshape(batch, (jnp.shape(batch)[0], *self.image_shape))
         _check_images(images)
-        if not self.check_values:
-            return _apply_jit(self.name, images, self.strength, key)
-        _check_range(images)  # concrete images; traced ones (inside jit) are checked at run time
-        if isinstance(images, jax.core.Tracer):
-            images = error_if_outside(
-                images, 0.0, 1.0, f"images must have values in [0, 1] for the augmentation {self.name!r}"
+        if self.check_values:
+            _check_range(images)  # concrete images; traced ones (inside jit) are checked at run time
+            if isinstance(images, jax.core.Tracer):
+                what = "" if self.name is None else f" {self.name!r}"
+                images = error_if_outside(images, 0.0, 1.0, f"images must have values in [0, 1] for the augmentation{what}")
+        out = _apply_index(self.index, images, self.strength, key)
+        return out if self.image_shape is None else jnp.reshape(out, jnp.shape(batch))
+
+    def checked_for(self, data: np.ndarray) -> Augmentation:
+        """This augmentation with the value check done once on the whole data set (raises if it fails)."""
+        if self.image_shape is None:
+            ok, want = data.ndim == 4, "(n, C, H, W)"
+        else:
+            size = int(np.prod(self.image_shape))
+            ok, want = data.ndim == 2 and data.shape[1] == size, f"(n, {size}) (flat images {self.image_shape})"
+        what = f"shape {data.shape}"
+        if ok:
+            lo, hi = float(data.min()), float(data.max())
+            ok, what = 0 <= lo and hi <= 1, f"values in [{lo:.6g}, {hi:.6g}]"
+        if not ok:
+            raise ValueError(
+                f"data must be images of shape {want} with values in [0, 1] for the augmentation {self.name!r}, got {what}"
             )
-        return _apply_jit(self.name, images, self.strength, key)
+        return dataclasses.replace(self, check_values=False)
 
 
 def make_augmentation(
-    name: str, strength: RealScalarLike
-) -> Callable[[PRNGKeyArray, Float[ArrayLike, "n c h w"]], Float[Array, "n c h w"]]:
+    name: str, strength: RealScalarLike = 0.0, *, image_shape: tuple[int, int, int] | None = None
+) -> Augmentation:
     """The map (key, images) -> augment(name, images, strength, key=key), checked once here.
 
     This is the form :func:`lgan.estimate_poincare_constant` takes as its ``augmentation``
-    argument. The result is an Equinox module whose only array is the strength, so passing it
-    through ``eqx.filter_jit`` with a new strength does not recompile.
+    argument. The result is an :class:`lgan.Augmentation`, an Equinox module whose arrays are the
+    augmentation's number and its strength, so passing it through ``eqx.filter_jit`` with another
+    augmentation or strength does not recompile. ``make_augmentation("identity")`` is the baseline
+    that changes nothing.
 
     Args:
-        name: One of :data:`lgan.AUGMENTATION_NAMES`.
+        name: One of :data:`lgan.AUGMENTATION_NAMES`, or ``"identity"``.
         strength: The largest strength, in [0, 1] (see :func:`lgan.augment` for its meaning).
+        image_shape: Optional (C, H, W): the batches are flat vectors of C H W numbers, augmented
+            as images of that shape.
 
     Returns:
-        A callable taking ``(key, images)`` with images of shape (n, C, H, W) in [0, 1].
+        A callable taking ``(key, images)`` with images of shape (n, C, H, W) in [0, 1] (or
+        (n, C H W) with ``image_shape``).
     """
-    check_choice("name", name, AUGMENTATION_NAMES)
+    check_choice("name", name, _BRANCHES)
     _check_strength(name, strength)
-    return _Augmentation(name=name, strength=jnp.asarray(real_float_array("strength", strength)))
+    if image_shape is not None:
+        if not (isinstance(image_shape, tuple) and len(image_shape) == 3):
+            raise ValueError(f"image_shape must be a tuple (C, H, W) of positive integers, got {image_shape!r}")
+        for size in image_shape:
+            check_int_at_least("image_shape", size, 1)
+    index = jnp.asarray(_BRANCHES.index(name))
+    return Augmentation(index, jnp.asarray(real_float_array("strength", strength)), image_shape)

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from jaxtyping import Bool, Float, Int
 
-from .._linear._laplacian import two_gaussian_mixture
+from .._core._measures import two_gaussian_mixture
+from .._core._measures_2d import ring_of_gaussians
 from .._core._validation import check_finite
 
 BUILTIN_NAMES = ("digits", "gaussian", "mixture-M", "ring")
@@ -157,13 +158,6 @@ def instance_selection(
     return keep, log_likelihood
 
 
-def _ring(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    angles = 2 * np.pi * rng.integers(0, 8, size=n) / 8
-    centres = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    return centres + 0.7 * rng.standard_normal((n, 2))
-
-
 def load_builtin(name: str) -> Float[np.ndarray, "n ..."]:
     """A named data set for the command line: digits images or a synthetic sample (seed 0).
 
@@ -188,7 +182,7 @@ def load_builtin(name: str) -> Float[np.ndarray, "n ..."]:
     if name == "gaussian":
         return np.random.default_rng(0).standard_normal((_NUM_SAMPLES, 1))
     if name == "ring":
-        return _ring(_NUM_SAMPLES, 0)
+        return ring_of_gaussians(8, radius=2.0, std=0.7).sample(_NUM_SAMPLES, seed=0)
     match = re.fullmatch(r"mixture-(.+)", name)
     if match:
         try:

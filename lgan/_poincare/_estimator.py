@@ -9,93 +9,38 @@ estimate the paper uses to compare augmentations of CIFAR-10 (Section 7, Figures
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Scalar
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ._augment import AUGMENTATION_NAMES as _AUGMENTATION_NAMES
-from ._augment import _Augmentation
-from ._networks import SpectralNormConvNet, SpectralNormMLP
 from .._core._validation import (
-    check_finite,
     check_finite_in_dtype,
     check_int_at_least,
     check_key,
     check_positive,
-    check_scalars,
-    check_real_dtype,
     working_dtype,
 )
+from ._augment import Augmentation
+from ._networks import SpectralNormConvNet, SpectralNormMLP
+from ._quotient import (
+    PoincareEstimate,
+    _data_mesh,
+    _pooled_evaluation,
+    _quotient,
+    _rayleigh_quotient,
+    check_samples,
+)
 
-Augmentation = Callable[[PRNGKeyArray, Array], Array]
+AugmentationFn = Callable[[PRNGKeyArray, Array], Array]
 
-# Samples per evaluation call (rounded to a multiple of the device count); one compilation.
-_EVAL_CHUNK = 1024
 # Optax's Adam direction; the learning rate is applied as an array so a new value does not recompile.
 _ADAM = optax.scale_by_adam()
-
-
-# ----------------------------------------------------------------------------- the loss (eq. 32)
-
-
-def _per_sample_value_and_grad_sq(model, state: eqx.nn.State, x: Array) -> tuple[Array, Array]:
-    """w(x_i) and ``||grad_x w(x_i)||^2`` for each sample, with ``model`` in inference mode."""
-
-    def batch_sum(x):
-        values = jax.vmap(lambda xi: model(xi, state)[0])(x)
-        return jnp.sum(values), values
-
-    # w(x_j) depends on x_i only for j = i, so the gradient of the batch sum holds every per-sample
-    # gradient. (jax.vmap(jax.grad(w)) is the same but batches the transposed convolution, which
-    # JAX 0.7 cannot: NotImplementedError from its batching rule.)
-    grads, values = jax.grad(batch_sum, has_aux=True)(x)
-    grad_sq = jnp.sum(jnp.reshape(grads, (grads.shape[0], -1)) ** 2, axis=1)
-    return values, grad_sq
-
-
-def _rayleigh_quotient(model, state: eqx.nn.State, x: Array) -> tuple[Scalar, eqx.nn.State]:
-    # One training-mode pass advances the power iteration of every SpectralNorm layer (the new
-    # state does not depend on x, so the per-sample states are all equal: out_axes None). Inside
-    # jit the unused outputs of this pass are dead code and cost nothing.
-    _, new_state = jax.vmap(model, in_axes=(0, None), out_axes=(0, None))(x, state)
-    # w and its input gradient through the inference-mode network with the advanced state: calling
-    # the training-mode network again with the old state would raise "Attempted to use old state".
-    values, grad_sq = _per_sample_value_and_grad_sq(eqx.nn.inference_mode(model), new_state, x)
-    return jnp.mean(grad_sq) / jnp.var(values), new_state
-
-
-@eqx.filter_jit
-def rayleigh_quotient(
-    model: eqx.Module, state: eqx.nn.State, x: Float[Array, "n ..."]
-) -> tuple[Scalar, eqx.nn.State]:
-    """The batch loss L = mean_i ``||grad_x w(x_i)||^2`` / Var_i w(x_i) (Khrulkov et al. 2021, eq. 32).
-
-    The denominator is the batch variance (1/N) sum_i w(x_i)^2 - ((1/N) sum_i w(x_i))^2. The
-    spectral-norm state is advanced by one training-mode pass over the batch, and w and its input
-    gradient are evaluated through ``eqx.nn.inference_mode(model)`` with the advanced state, so the
-    loss can be differentiated with respect to the weights. The value is unchanged when w is
-    scaled by a constant or shifted by one.
-
-    Args:
-        model: A stateful scalar network called per sample, ``model(x_i, state) -> (w, state)``,
-            such as :class:`lgan.SpectralNormMLP` or :class:`lgan.SpectralNormConvNet`.
-        state: Its ``eqx.nn.State``.
-        x: A batch of at least two samples, shape (n, d) or (n, C, H, W).
-
-    Returns:
-        ``(value, new_state)``: the quotient (a scalar) and the advanced state.
-    """
-    return _rayleigh_quotient(model, state, x)
 
 
 # ----------------------------------------------------------------------------- training
@@ -159,14 +104,6 @@ def _train_chunk(
 _train_chunk_jit = eqx.filter_jit(_train_chunk)
 
 
-@eqx.filter_jit
-def _evaluate_chunk(model, state, x, key, augmentation, batch_sharding):
-    if augmentation is not None:
-        x = augmentation(key, x)
-    x = jax.lax.with_sharding_constraint(x, batch_sharding)
-    return _per_sample_value_and_grad_sq(model, state, x)
-
-
 # ----------------------------------------------------------------------------- the estimator
 
 
@@ -180,55 +117,6 @@ class _Standardized(eqx.Module):
     def __call__(self, x, state):
         z = jax.lax.stop_gradient(self.gain) * (x - jax.lax.stop_gradient(self.shift))
         return self.net(z, state)
-
-
-
-class PoincareEstimate(NamedTuple):
-    """The result of :func:`lgan.estimate_poincare_constant`.
-
-    Attributes:
-        xi: The estimate of xi_min, the quotient of eq. 32 evaluated on the whole data set.
-        learning_curve: The minibatch loss (eq. 32) at each training step, shape (num_steps,);
-            inf or NaN at a step whose minibatch had zero variance (w constant on it, e.g. the same
-            sample drawn twice), which was skipped.
-        model: The trained test-function network (in training mode).
-        state: Its spectral-norm state after training.
-    """
-
-    xi: float
-    learning_curve: np.ndarray
-    model: Any
-    state: Any
-
-    @property
-    def xi_min(self) -> float:
-        """The same number as ``xi`` (the name the command line reads)."""
-        return self.xi
-
-
-def _check_data(data) -> np.ndarray:
-    if isinstance(data, (str, bytes)) or data is None:
-        raise ValueError(f"data must hold real numbers, got {type(data).__name__}")
-    arr = np.asarray(data)
-    check_real_dtype("data", arr.dtype)
-    if arr.ndim == 3:
-        raise ValueError(
-            f"data must have rank 2, shape (n, d), or rank 4, shape (n, C, H, W), got shape {arr.shape}; "
-            "for single-channel images add a channel axis: data[:, None]"
-        )
-    if arr.ndim == 1:
-        raise ValueError(
-            f"data must have rank 2, shape (n, d), or rank 4, shape (n, C, H, W), got shape {arr.shape}; "
-            "for samples of a 1-D distribution add a feature axis: data[:, None]"
-        )
-    if arr.ndim not in (2, 4):
-        raise ValueError(f"data must have rank 2, shape (n, d), or rank 4, shape (n, C, H, W), got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"data must not be empty, got shape {arr.shape}")
-    if arr.shape[0] < 2:
-        raise ValueError(f"data must have at least 2 samples (the quotient divides by their variance), got {arr.shape[0]}")
-    check_finite("data", arr)
-    return arr
 
 
 # The default convolutional network halves the image three times (4x4 kernels, stride 2, padding 1):
@@ -265,11 +153,132 @@ def _badly_scaled(arr: np.ndarray, shift: np.ndarray, spread: float, dtype) -> b
     return bool(np.max(np.abs(shift)) > spread / (64 * info.eps))
 
 
+def _check_options(key, n: int, num_steps, batch_size, learning_rate, eval_sweeps, input_gain, depth, width) -> None:
+    check_key("key", key)
+    check_int_at_least("num_steps", num_steps, 1)
+    check_int_at_least("batch_size", batch_size, 2)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be at most the number of samples ({n}), got {batch_size}")
+    check_positive("learning_rate", learning_rate)
+    if np.ndim(learning_rate) != 0:
+        raise ValueError(f"learning_rate must be a scalar, got shape {np.shape(learning_rate)}")
+    if float(learning_rate) > 1e3:
+        raise ValueError(
+            f"learning_rate must be at most 1e3 (Adam moves each weight by about learning_rate per step), got {learning_rate!r}"
+        )
+    check_int_at_least("eval_sweeps", eval_sweeps, 1)
+    check_positive("input_gain", input_gain)
+    if float(input_gain) > 1e6:
+        raise ValueError(f"input_gain must be at most 1e6, got {input_gain!r}")
+    check_int_at_least("depth", depth, 1)
+    if width is not None:
+        check_int_at_least("width", width, 1)
+
+
+def _check_callables(arr: np.ndarray, augmentation, network, progress):
+    """The augmentation (value-checked once on the data when it is lgan's), after checking the callables."""
+    if augmentation is not None and not callable(augmentation):
+        raise ValueError(f"augmentation must be a callable augmentation(key, batch) -> batch, got {augmentation!r}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable progress(step, loss), got {progress!r}")
+    if network is not None:
+        if not (isinstance(network, tuple) and len(network) == 2 and isinstance(network[1], eqx.nn.State)):
+            raise ValueError(
+                "network must be a pair (model, state) as returned by eqx.nn.make_with_state, "
+                f"got {type(network).__name__}"
+            )
+    if isinstance(augmentation, Augmentation):
+        # lgan's augmentations clip their output to [0, 1]: on other values they would change the data.
+        augmentation = augmentation.checked_for(arr)
+    if network is None and arr.ndim == 4 and min(arr.shape[2:]) < _MIN_IMAGE_SIZE:
+        raise ValueError(
+            f"data must be images of at least {_MIN_IMAGE_SIZE}x{_MIN_IMAGE_SIZE} pixels for the default convolutional "
+            f"network (it halves them three times), got {arr.shape[2]}x{arr.shape[3]}; pass network=... for smaller ones"
+        )
+    return augmentation
+
+
+def _prepare_data(arr: np.ndarray, may_standardise: bool, dtype) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None, float]:
+    """(data, shift, spread, input_shift, unit): the data as trained on, standardised on the host if needed.
+
+    Data far from unit scale would overflow or underflow the working dtype (gradients ~ 1 / spread):
+    the default network then trains on (x - m) / s, standardised in float64, and since the quotient
+    of x -> (x - m) / s is the quotient in x times s^2, the estimate is divided by s^2 at the end.
+    Without the default network, or with an augmentation (which needs the raw pixels), the data
+    must fit the working dtype as they are.
+    """
+    shift, spread = _shift_and_spread(arr)
+    if not spread > 0:
+        raise ValueError("data must not be constant: all samples are equal, so every w has zero variance")
+    if may_standardise and _badly_scaled(arr, shift, spread, dtype):
+        standardised = (arr.astype(np.float64) - shift) / spread
+        return standardised, np.zeros_like(shift), 1.0, shift, spread
+    check_finite_in_dtype("data", arr, dtype)
+    return arr, shift, spread, None, 1.0
+
+
+def _default_network(arr: np.ndarray, width, depth: int, input_gain, shift, spread: float, dtype, key):
+    """The spectrally normalised MLP (vectors) or conv net (images), behind the input standardisation."""
+    if arr.ndim == 2:
+        net, state = eqx.nn.make_with_state(SpectralNormMLP)(arr.shape[1], 64 if width is None else width, depth, key=key)
+    else:
+        net, state = eqx.nn.make_with_state(SpectralNormConvNet)(arr.shape[1], 32 if width is None else width, key=key)
+    gain = float(input_gain) / spread
+    return _Standardized(net, jnp.asarray(shift, dtype=dtype), jnp.asarray(gain, dtype=dtype)), state
+
+
+def _train(model, state, x_all, key, *, learning_rate, num_steps, batch_size, augmentation, progress):
+    """Adam on the loss of eq. 32, in scanned chunks of about 1% of the steps (for ``progress``)."""
+    _, replicated, batch_sharding = _data_mesh()
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    params = jax.device_put(params, replicated)
+    state = jax.device_put(state, replicated)
+    opt_state = jax.device_put(_ADAM.init(params), replicated)
+    lr = jnp.asarray(learning_rate, dtype=x_all.dtype)
+    total = jnp.asarray(num_steps)
+    chunk = max(1, math.ceil(num_steps / 100))
+    curve = []
+    for start in range(0, num_steps, chunk):
+        params, state, opt_state, losses = _train_chunk_jit(
+            params, static, state, opt_state, x_all, key, lr, jnp.asarray(start), total,
+            chunk=chunk, batch_size=batch_size, augmentation=augmentation, batch_sharding=batch_sharding,
+        )  # fmt: skip
+        curve.append(losses)
+        if progress is not None:
+            done = min(start + chunk, num_steps)
+            progress(done - 1, float(losses[done - 1 - start]))
+    learning_curve = np.concatenate([np.asarray(c) for c in curve])[:num_steps]
+    return eqx.combine(params, static), state, learning_curve
+
+
+def _checked_xi(xi: float, model, learning_rate, unit: float) -> float:
+    """xi divided by unit^2, or ``ValueError`` naming the cause when it is not a finite positive float64."""
+    if not (math.isfinite(xi) and xi > 0):
+        params = eqx.filter(model, eqx.is_inexact_array)
+        weights_ok = all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(params))
+        cause = (
+            f"training diverged (non-finite weights): lower learning_rate (got {learning_rate!r})"
+            if not weights_ok
+            else "the trained w is constant on the data or its gradient vanishes; check the data and the network"
+        )
+        raise ValueError(f"data: no finite estimate of xi_min (got {xi!r}): {cause}")
+    if unit == 1.0:
+        return xi
+    with np.errstate(over="ignore", under="ignore"):
+        xi = float(np.float64(xi) / np.float64(unit) ** 2)
+    if not (math.isfinite(xi) and xi > 0):
+        raise ValueError(
+            f"data: xi_min = (estimate for the standardised data) / spread^2 with spread {unit:.4g} is not a "
+            "normal float64 number; rescale the data"
+        )
+    return xi
+
+
 def estimate_poincare_constant(
     data: Float[ArrayLike, "n ..."],
     *,
     key: PRNGKeyArray,
-    augmentation: Augmentation | None = None,
+    augmentation: AugmentationFn | None = None,
     network: tuple[eqx.Module, eqx.nn.State] | None = None,
     width: int | None = None,
     depth: int = 2,
@@ -334,235 +343,32 @@ def estimate_poincare_constant(
         :class:`lgan.PoincareEstimate` with the estimate ``xi``, the learning curve, and the
         trained network and state.
     """
-    # ---- every check before any compute
-    arr = _check_data(data)
-    check_key("key", key)
-    check_int_at_least("num_steps", num_steps, 1)
-    check_int_at_least("batch_size", batch_size, 2)
-    n = arr.shape[0]
-    if batch_size > n:
-        raise ValueError(f"batch_size must be at most the number of samples ({n}), got {batch_size}")
-    check_positive("learning_rate", learning_rate)
-    if np.ndim(learning_rate) != 0:
-        raise ValueError(f"learning_rate must be a scalar, got shape {np.shape(learning_rate)}")
-    if float(learning_rate) > 1e3:
-        raise ValueError(
-            f"learning_rate must be at most 1e3 (Adam moves each weight by about learning_rate per step), got {learning_rate!r}"
-        )
-    check_int_at_least("eval_sweeps", eval_sweeps, 1)
-    check_positive("input_gain", input_gain)
-    if float(input_gain) > 1e6:
-        raise ValueError(f"input_gain must be at most 1e6, got {input_gain!r}")
-    check_int_at_least("depth", depth, 1)
-    if width is not None:
-        check_int_at_least("width", width, 1)
-    if augmentation is not None and not callable(augmentation):
-        raise ValueError(f"augmentation must be a callable augmentation(key, batch) -> batch, got {augmentation!r}")
-    if progress is not None and not callable(progress):
-        raise ValueError(f"progress must be a callable progress(step, loss), got {progress!r}")
-    if network is not None:
-        if not (isinstance(network, tuple) and len(network) == 2 and isinstance(network[1], eqx.nn.State)):
-            raise ValueError(
-                "network must be a pair (model, state) as returned by eqx.nn.make_with_state, "
-                f"got {type(network).__name__}"
-            )
-    if augmentation is not None and getattr(augmentation, "name", None) in _AUGMENTATION_NAMES:
-        # lgan's augmentations clip their output to [0, 1]: on other values they would change the data.
-        lo, hi = float(arr.min()), float(arr.max())
-        if arr.ndim != 4 or lo < 0 or hi > 1:
-            what = f"values in [{lo:.6g}, {hi:.6g}]" if arr.ndim == 4 else f"shape {arr.shape}"
-            raise ValueError(
-                f"data must be images of shape (n, C, H, W) with values in [0, 1] for the augmentation "
-                f"{augmentation.name!r}, got {what}"
-            )
-        if isinstance(augmentation, _Augmentation):
-            augmentation = dataclasses.replace(augmentation, check_values=False)  # checked just above
-    if network is None and arr.ndim == 4 and min(arr.shape[2:]) < _MIN_IMAGE_SIZE:
-        raise ValueError(
-            f"data must be images of at least {_MIN_IMAGE_SIZE}x{_MIN_IMAGE_SIZE} pixels for the default convolutional "
-            f"network (it halves them three times), got {arr.shape[2]}x{arr.shape[3]}; pass network=... for smaller ones"
-        )
-    shift, spread = _shift_and_spread(arr)
-    if not spread > 0:
-        raise ValueError("data must not be constant: all samples are equal, so every w has zero variance")
+    arr = check_samples(data)
+    _check_options(key, arr.shape[0], num_steps, batch_size, learning_rate, eval_sweeps, input_gain, depth, width)
+    augmentation = _check_callables(arr, augmentation, network, progress)
     dtype = working_dtype()  # float32, or float64 with jax_enable_x64
-    # Data far from unit scale would overflow or underflow the working dtype (gradients ~ 1 / spread):
-    # the default network then trains on (x - m) / s, standardised in float64, and since the quotient
-    # of x -> (x - m) / s is the quotient in x times s^2, the estimate is divided by s^2 at the end.
-    # Without the default network, or with an augmentation (which needs the raw pixels), the data
-    # must fit the working dtype as they are.
-    prepared = network is None and augmentation is None and _badly_scaled(arr, shift, spread, dtype)
-    if prepared:
-        arr = (arr.astype(np.float64) - shift) / spread
-        unit = spread
-        shift, spread = np.zeros_like(shift), 1.0
-    else:
-        check_finite_in_dtype("data", arr, dtype)
-        unit = 1.0
-    devices = jax.devices()
-    num_devices = len(devices)
+    may_standardise = network is None and augmentation is None
+    arr, shift, spread, input_shift, unit = _prepare_data(arr, may_standardise, dtype)
+    num_devices, replicated, _ = _data_mesh()
     if batch_size < 2 * num_devices and num_devices > 1:
         raise ValueError(
             f"batch_size must be at least 2 per device ({2 * num_devices} on {num_devices} devices), got {batch_size}"
         )
     batch_size -= batch_size % num_devices
 
-    mesh = Mesh(np.asarray(devices), ("data",))
-    replicated = NamedSharding(mesh, P())
-    batch_sharding = NamedSharding(mesh, P("data"))
-
     x_all = jax.device_put(jnp.asarray(arr, dtype=dtype), replicated)
     key_init, key_train, key_eval = jax.random.split(key, 3)
     if network is None:
-        if arr.ndim == 2:
-            net, state = eqx.nn.make_with_state(SpectralNormMLP)(
-                arr.shape[1], 64 if width is None else width, depth, key=key_init
-            )
-        else:
-            net, state = eqx.nn.make_with_state(SpectralNormConvNet)(
-                arr.shape[1], 32 if width is None else width, key=key_init
-            )
-        gain = float(input_gain) / spread
-        model = _Standardized(net, jnp.asarray(shift, dtype=dtype), jnp.asarray(gain, dtype=dtype))
+        model, state = _default_network(arr, width, depth, input_gain, shift, spread, dtype, key_init)
     else:
         model, state = network
-
-    params, static = eqx.partition(model, eqx.is_inexact_array)
-    params = jax.device_put(params, replicated)
-    state = jax.device_put(state, replicated)
-    opt_state = jax.device_put(_ADAM.init(params), replicated)
-    lr = jnp.asarray(learning_rate, dtype=dtype)
-    total = jnp.asarray(num_steps)
-
-    # ---- training, in chunks of about 1% of the steps so that progress can be reported
-    chunk = max(1, math.ceil(num_steps / 100))
-    curve = []
-    for start in range(0, num_steps, chunk):
-        params, state, opt_state, losses = _train_chunk_jit(
-            params,
-            static,
-            state,
-            opt_state,
-            x_all,
-            key_train,
-            lr,
-            jnp.asarray(start),
-            total,
-            chunk=chunk,
-            batch_size=batch_size,
-            augmentation=augmentation,
-            batch_sharding=batch_sharding,
-        )
-        curve.append(losses)
-        if progress is not None:
-            done = min(start + chunk, num_steps)
-            progress(done - 1, float(losses[done - 1 - start]))
-    learning_curve = np.concatenate([np.asarray(c) for c in curve])[:num_steps]
-    model = eqx.combine(params, static)
-
-    # ---- evaluation on the whole (augmented) data set, in chunks, pooled over sweeps
-    eval_model = eqx.nn.inference_mode(model)
-    size = min(n, _EVAL_CHUNK)
-    size = max(num_devices, size - size % num_devices)
-    num_chunks = math.ceil(n / size)
-    index = np.arange(num_chunks * size) % n  # the last chunk wraps around; the extra rows are dropped
-    values, grad_sq = [], []
-    for sweep in range(eval_sweeps):
-        key_sweep = jax.random.fold_in(key_eval, sweep)
-        for c in range(num_chunks):
-            rows = index[c * size : (c + 1) * size]
-            v, g = _evaluate_chunk(
-                eval_model, state, x_all[rows], jax.random.fold_in(key_sweep, c), augmentation, batch_sharding
-            )
-            keep = min(size, n - c * size)
-            values.append(np.asarray(v)[:keep])
-            grad_sq.append(np.asarray(g)[:keep])
-    values = np.concatenate(values).astype(np.float64)
-    grad_sq = np.concatenate(grad_sq).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xi = float(np.mean(grad_sq) / np.var(values))
-    if not (math.isfinite(xi) and xi > 0):
-        weights_ok = all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(params))
-        cause = (
-            f"training diverged (non-finite weights): lower learning_rate (got {learning_rate!r})"
-            if not weights_ok
-            else "the trained w is constant on the data or its gradient vanishes; check the data and the network"
-        )
-        raise ValueError(f"data: no finite estimate of xi_min (got {xi!r}): {cause}")
-    if prepared:
+    model, state, learning_curve = _train(
+        model, state, x_all, key_train, learning_rate=learning_rate, num_steps=num_steps,
+        batch_size=batch_size, augmentation=augmentation, progress=progress,
+    )  # fmt: skip
+    values, grad_sq = _pooled_evaluation(model, state, x_all, key=key_eval, augmentation=augmentation, sweeps=eval_sweeps)
+    xi = _checked_xi(_quotient(values, grad_sq), model, learning_rate, unit)
+    if unit != 1.0:
         with np.errstate(over="ignore", under="ignore"):
-            xi = float(np.float64(xi) / np.float64(unit) ** 2)
             learning_curve = learning_curve.astype(np.float64) / np.float64(unit) ** 2
-        if not (math.isfinite(xi) and xi > 0):
-            raise ValueError(
-                f"data: xi_min = (estimate for the standardised data) / spread^2 with spread {unit:.4g} is not a "
-                "normal float64 number; rescale the data"
-            )
-    return PoincareEstimate(xi=xi, learning_curve=learning_curve, model=model, state=state)
-
-
-# ----------------------------------------------------------------------------- 2-D test measure
-
-
-class GaussianRing2D(NamedTuple):
-    """The equal mixture of ``num_modes`` Gaussians N(m_k, s^2 I) with m_k on a circle of radius R.
-
-    m_k = R (cos(2 pi k / K), sin(2 pi k / K)) for k = 0, ..., K - 1. Callable as a numpy density
-    ``ring(x, y)``, the form :func:`lgan.weighted_laplacian_spectrum_2d` takes.
-
-    Attributes:
-        num_modes: The number K of components.
-        radius: The radius R of the circle of means.
-        std: The standard deviation s of each component.
-    """
-
-    num_modes: int
-    radius: float
-    std: float
-
-    @property
-    def means(self) -> np.ndarray:
-        """The component means m_k, shape (K, 2)."""
-        angles = 2 * np.pi * np.arange(self.num_modes) / self.num_modes
-        return self.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-
-    def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The density at the points (x, y) (numpy arrays of one shape)."""
-        x = np.asarray(x, dtype=float)[..., None]
-        y = np.asarray(y, dtype=float)[..., None]
-        m = self.means
-        r2 = (x - m[:, 0]) ** 2 + (y - m[:, 1]) ** 2
-        return np.mean(np.exp(-0.5 * r2 / self.std**2), axis=-1) / (2 * np.pi * self.std**2)
-
-    def domain(self, width: float = 6.0) -> tuple[tuple[float, float], tuple[float, float]]:
-        """The square of half-side R + width s about the origin, as ((x0, x1), (y0, y1))."""
-        h = float(self.radius + width * self.std)
-        return ((-h, h), (-h, h))
-
-    def sample(self, n: int, *, key: PRNGKeyArray) -> Float[Array, "n 2"]:
-        """n samples as a JAX array of shape (n, 2)."""
-        check_key("key", key)
-        check_int_at_least("n", n, 1)
-        key_mode, key_noise = jax.random.split(key)
-        k = jax.random.randint(key_mode, (n,), 0, self.num_modes)
-        return jnp.asarray(self.means)[k] + self.std * jax.random.normal(key_noise, (n, 2))
-
-
-def gaussian_ring_2d(num_modes: int = 8, radius: float = 2.0, std: float = 0.5) -> GaussianRing2D:
-    """The ring (1/K) sum_k N(R (cos(2 pi k / K), sin(2 pi k / K)), s^2 I), a 2-D test measure for xi_min.
-
-    Args:
-        num_modes: The number K of components (>= 1).
-        radius: The radius R of the circle of means (>= 0).
-        std: The standard deviation s of each component (> 0).
-
-    Returns:
-        :class:`lgan.GaussianRing2D`.
-    """
-    check_int_at_least("num_modes", num_modes, 1)
-    check_scalars(radius=radius, std=std)
-    check_finite("radius", radius)
-    if float(radius) < 0:
-        raise ValueError(f"radius must be >= 0, got {radius!r}")
-    check_positive("std", std)
-    return GaussianRing2D(int(num_modes), float(radius), float(std))
+    return PoincareEstimate(xi, learning_curve, model, state, arr.shape[1:], input_shift, unit)

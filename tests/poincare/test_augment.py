@@ -138,7 +138,7 @@ def test_augmentation_inside_jit_rejects_images_outside_the_unit_interval(key):
     aug = lgan.make_augmentation("brightness", 0.2)
     images = jnp.full((2, 1, 4, 4), 0.5)
     assert eqx.filter_jit(aug)(key, images).shape == images.shape
-    with pytest.raises(Exception, match=r"images must have values in \[0, 1\] for the augmentation 'brightness'"):
+    with pytest.raises(Exception, match=r"images must have values in \[0, 1\] for the augmentation"):
         eqx.filter_jit(aug)(key, 3.0 * images).block_until_ready()
     with pytest.raises(ValueError, match=r"images must have values in \[0, 1\], got values in \[1.5, 1.5\]"):
         aug(key, 3.0 * images)
@@ -157,3 +157,69 @@ def test_augment_names_bad_arguments(args, kwargs, error, match):
     kwargs = {"key": jax.random.key(0), **kwargs}
     with pytest.raises(error, match=match):
         lgan.augment(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- the augmentation as a value
+
+ALL_NAMES = (*lgan.AUGMENTATION_NAMES, "identity")
+
+
+def test_identity_is_exact(images, key):
+    assert jnp.array_equal(lgan.make_augmentation("identity")(key, images), images)
+    assert jnp.array_equal(lgan.augment("identity", images, 0.7, key=key), images)
+    assert lgan.make_augmentation("identity").name == "identity"
+
+
+def test_choice_is_traced_one_compilation_for_every_augmentation(images, key):
+    # The switch on the index against the direct call of each named augmentation (exact).
+    @eqx.filter_jit
+    @eqx.debug.assert_max_traces(max_traces=1)
+    def apply(aug, k, x):
+        return aug(k, x)
+
+    for name in ALL_NAMES:
+        aug = lgan.make_augmentation(name, 0.5)
+        assert aug.name == name
+        np.testing.assert_array_equal(apply(aug, key, images), lgan.augment(name, images, 0.5, key=key))
+
+
+def test_augmentations_can_be_vmapped_over_index_and_strength(images, key):
+    index = jnp.arange(len(ALL_NAMES))
+    strength = jnp.linspace(0.1, 0.8, len(ALL_NAMES))
+    out = jax.vmap(lambda i, s: lgan.Augmentation(i, s)(key, images))(index, strength)
+    for i, name in enumerate(ALL_NAMES):
+        np.testing.assert_allclose(out[i], lgan.augment(name, images, float(strength[i]), key=key), atol=1e-6)
+
+
+def test_flat_batches_are_augmented_as_images(images, key):
+    flat = images.reshape(images.shape[0], -1)
+    aug = lgan.make_augmentation("cutout", 0.6, image_shape=(3, 12, 10))
+    out = aug(key, flat)
+    assert out.shape == flat.shape
+    np.testing.assert_array_equal(out.reshape(images.shape), lgan.augment("cutout", images, 0.6, key=key))
+    with pytest.raises(ValueError, match=r"image_shape must be a tuple \(C, H, W\)"):
+        lgan.make_augmentation("cutout", 0.6, image_shape=(12, 10))
+    with pytest.raises(ValueError, match="image_shape must be an integer >= 1"):
+        lgan.make_augmentation("cutout", 0.6, image_shape=(3, 0, 10))
+
+
+def test_estimator_checks_flat_images_once(key):
+    images = np.asarray(lgan.load_digits_images()[0][:40])
+    aug = lgan.make_augmentation("zoom_out", 0.3, image_shape=(1, 8, 8))
+    kwargs = dict(key=key, num_steps=2, batch_size=8, augmentation=aug)
+    with pytest.raises(ValueError, match=r"data must be images of shape \(n, 64\) .* got values in \[0, 2\]"):
+        lgan.estimate_poincare_constant(2 * images.reshape(40, -1), **kwargs)
+    with pytest.raises(ValueError, match=r"data must be images of shape \(n, 64\) .* got shape \(40, 32\)"):
+        lgan.estimate_poincare_constant(images.reshape(40, -1)[:, :32], **kwargs)
+    assert np.isfinite(lgan.estimate_poincare_constant(images.reshape(40, -1), **kwargs).xi)
+
+
+def test_identity_augmentation_is_no_augmentation(key):
+    # The explicit identity trains on the same batches as augmentation=None: the same estimate.
+    flat = np.asarray(lgan.load_digits_images()[0][:200]).reshape(200, -1)
+    kwargs = dict(key=key, num_steps=30, batch_size=32, width=16, input_gain=1.0)
+    plain = lgan.estimate_poincare_constant(flat, **kwargs)
+    ident = lgan.estimate_poincare_constant(
+        flat, augmentation=lgan.make_augmentation("identity", image_shape=(1, 8, 8)), **kwargs
+    )
+    assert ident.xi == pytest.approx(plain.xi, rel=1e-10)

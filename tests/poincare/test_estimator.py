@@ -107,7 +107,7 @@ def test_two_gaussian_mixture_within_5_percent(separation, num_steps):
 
 @pytest.mark.slow
 def test_gaussian_ring_within_10_percent():
-    ring = lgan.gaussian_ring_2d(num_modes=8, radius=2.0, std=0.7)
+    ring = lgan.ring_of_gaussians(8, radius=2.0, std=0.7)
     exact = lgan.weighted_laplacian_spectrum_2d(ring, ring.domain(6.0), num_modes=1, num_cells=120).xi_min
     data = ring.sample(20000, key=jax.random.key(1))
     result = lgan.estimate_poincare_constant(data, key=jax.random.key(0), num_steps=2000)
@@ -240,39 +240,6 @@ def test_four_host_devices_match_one_device():
     assert abs(xi1 - 1) <= 0.1
 
 
-# ----------------------------------------------------------------------------- the 2-D ring
-
-
-def test_gaussian_ring_density_and_samples():
-    ring = lgan.gaussian_ring_2d(num_modes=8, radius=2.0, std=0.7)
-    (x0, x1), (y0, y1) = ring.domain()
-    assert np.isclose(x1, 2.0 + 6 * 0.7) and x0 == -x1 and (y0, y1) == (x0, x1)
-    g = np.linspace(x0, x1, 401)
-    X, Y = np.meshgrid(g, g)
-    h = g[1] - g[0]
-    assert np.isclose(ring(X, Y).sum() * h * h, 1.0, rtol=1e-4)
-    assert ring.means.shape == (8, 2) and np.allclose(np.linalg.norm(ring.means, axis=1), 2.0)
-    samples = ring.sample(20000, key=jax.random.key(0))
-    assert samples.shape == (20000, 2)
-    assert np.allclose(np.mean(samples, axis=0), 0.0, atol=0.05)
-    radius = np.linalg.norm(samples, axis=1)
-    assert 1.8 < np.median(radius) < 2.3
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"num_modes": 0}, "num_modes must be an integer >= 1"),
-        ({"radius": -1.0}, "radius must be >= 0"),
-        ({"std": 0.0}, "std must be > 0"),
-        ({"radius": float("nan")}, "radius must be finite"),
-    ],
-)
-def test_gaussian_ring_errors(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        lgan.gaussian_ring_2d(**kwargs)
-
-
 # ----------------------------------------------------------------------------- no silent wrong answer
 
 
@@ -338,3 +305,61 @@ def test_custom_network_data_must_fit_the_working_dtype(float32, key):
     network = eqx.nn.make_with_state(lgan.SpectralNormMLP)(1, 8, 1, key=key)
     with pytest.raises(ValueError, match=r"data must be finite in float32 \(at most 3.403e\+38 in absolute value\)"):
         lgan.estimate_poincare_constant(1e39 * gaussian(10, 0), key=key, network=network, num_steps=2, batch_size=4)
+
+
+# ----------------------------------------------------------------------------- the trained estimate on new points
+
+
+def _finite_difference_quotient(est, x, h=1e-5):
+    """mean |grad w|^2 / Var w with w called one sample at a time and central differences (float64)."""
+    model = eqx.nn.inference_mode(est.model)
+
+    def w(point):
+        return float(model(jnp.asarray(point), est.state)[0])
+
+    values = np.array([w(p) for p in x])
+    grad_sq = np.zeros(len(x))
+    for j in range(x.shape[1]):
+        e = np.zeros(x.shape[1])
+        e[j] = h
+        grad_sq += np.array([(w(p + e) - w(p - e)) / (2 * h) for p in x]) ** 2
+    return values, np.mean(grad_sq) / np.var(values)
+
+
+def test_evaluate_and_quotient_match_a_hand_written_loop():
+    data = np.random.default_rng(0).standard_normal((300, 2)) * [1.0, 2.0]
+    est = lgan.estimate_poincare_constant(data, key=jax.random.key(0), num_steps=30, batch_size=64, width=16)
+    fresh = np.random.default_rng(1).standard_normal((40, 2)) * [1.0, 2.0]
+    values, expected = _finite_difference_quotient(est, fresh)
+    np.testing.assert_allclose(est.evaluate(fresh), values, rtol=1e-12)
+    assert est.quotient(fresh) == pytest.approx(expected, rel=1e-6)  # central differences, h = 1e-5
+    # On the training data (no augmentation) the quotient is the estimate itself.
+    assert est.quotient(data) == pytest.approx(est.xi, rel=1e-12)
+
+
+def test_quotient_of_standardised_data_is_in_the_units_of_x(float32):
+    # Data at 1e-30 are standardised on the host: evaluate and quotient take the raw points.
+    data = 1e-30 * gaussian(400, 0)
+    est = lgan.estimate_poincare_constant(data, key=jax.random.key(0), num_steps=40, batch_size=64)
+    assert est.input_shift is not None and est.input_scale == pytest.approx(1e-30, rel=0.2)
+    assert est.quotient(data) == pytest.approx(est.xi, rel=1e-5)
+    unit = lgan.estimate_poincare_constant(gaussian(400, 0), key=jax.random.key(0), num_steps=40, batch_size=64)
+    fresh = gaussian(200, 5)
+    assert est.quotient(1e-30 * fresh) * 1e-60 == pytest.approx(unit.quotient(fresh), rel=1e-3)
+    assert np.all(np.isfinite(est.evaluate(1e-30 * fresh)))
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (np.ones((5, 3)), r"x must have samples of shape \(1,\), got shape \(5, 3\)"),
+        (np.ones((1, 1)), "x must have at least 2 samples"),
+        (np.ones((5, 1)), "x: the trained w has no finite positive quotient"),
+        (np.full((5, 1), np.nan), "x must be finite"),
+        (np.ones(5), "x must have rank 2"),
+    ],
+)
+def test_quotient_errors(x, match):
+    est = lgan.estimate_poincare_constant(gaussian(50, 0), key=jax.random.key(0), num_steps=2, batch_size=8)
+    with pytest.raises(ValueError, match=match):
+        est.quotient(x)

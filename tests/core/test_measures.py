@@ -1,4 +1,4 @@
-"""Toy data sets (lgan/_toy_data.py): exact moments, reproducibility, argument checks.
+"""Probability measures (lgan/_core/_measures.py, _measures_2d.py): exact moments, densities, reproducibility, checks.
 
 Moment tolerances come from the sample size: a sample mean of n draws is within 5 standard
 errors sqrt(Var / n) of the exact mean except with probability < 1e-6, and the same holds for a
@@ -119,8 +119,6 @@ def test_ring_defaults_follow_gan_toy():
     np.testing.assert_allclose(ring.std, 0.02 / 1.414, rtol=1e-14)
     angles = np.mod(np.arctan2(ring.centres[:, 1], ring.centres[:, 0]), 2 * np.pi)
     np.testing.assert_allclose(np.sort(angles), 2 * np.pi * np.arange(8) / 8, atol=1e-12)
-    # The same centres as the Poincare-constant ring of lgan.
-    np.testing.assert_allclose(ring.centres, lgan.gaussian_ring_2d(8, 2 / 1.414, 1.0).means, atol=1e-14)
 
 
 def test_grid_defaults_follow_gan_toy():
@@ -154,6 +152,52 @@ def test_2d_mixture_density_integrates_to_one():
     gx, gy = np.meshgrid(xs, ys)
     mass = integrate.trapezoid(integrate.trapezoid(mix(gx, gy), xs, axis=1), ys)  # numpy < 2 has no trapezoid
     assert abs(mass - 1) < 1e-6
+
+
+def test_wide_ring_density_and_samples():
+    # The ring of chapter 12 (formerly lgan.gaussian_ring_2d): the density integrates to one on its
+    # domain (Riemann sum, 1e-4), the centres lie on the circle, and the samples look like it.
+    ring = lgan.ring_of_gaussians(8, radius=2.0, std=0.7)
+    (x0, x1), (y0, y1) = ring.domain()
+    assert np.isclose(x1, 2.0 + 6 * 0.7) and x0 == -x1 and (y0, y1) == (x0, x1)
+    g = np.linspace(x0, x1, 401)
+    X, Y = np.meshgrid(g, g)
+    h = g[1] - g[0]
+    assert np.isclose(ring(X, Y).sum() * h * h, 1.0, rtol=1e-4)
+    assert ring.centres.shape == (8, 2) and np.allclose(np.linalg.norm(ring.centres, axis=1), 2.0)
+    samples = ring.sample(20000, key=jax.random.key(0))
+    assert samples.shape == (20000, 2)
+    assert np.allclose(np.mean(samples, axis=0), 0.0, atol=0.05)
+    assert 1.8 < np.median(np.linalg.norm(samples, axis=1)) < 2.3
+
+
+def test_2d_density_is_scipys():
+    # Against scipy.stats.multivariate_normal, term by term (an independent implementation), 1e-12.
+    from scipy.stats import multivariate_normal
+
+    mix = lgan.grid_of_gaussians(3, 1.0, 0.4)
+    pts = np.random.default_rng(0).uniform(-2, 2, size=(50, 2))
+    expected = np.mean([multivariate_normal(c, 0.16 * np.eye(2)).pdf(pts) for c in mix.centres], axis=0)
+    np.testing.assert_allclose(mix(pts[:, 0], pts[:, 1]), expected, rtol=1e-12)
+
+
+def test_1d_density_is_scipys():
+    from scipy.stats import norm
+
+    mix = lgan.gaussian_mixture([-1.0, 0.5, 3.0], [0.3, 1.0, 2.0], [1.0, 2.0, 3.0])
+    x = np.linspace(-5, 8, 101)
+    expected = sum(w * norm(m, s).pdf(x) for m, s, w in zip([-1.0, 0.5, 3.0], [0.3, 1.0, 2.0], [1 / 6, 2 / 6, 3 / 6]))
+    np.testing.assert_allclose(mix(x), expected, rtol=1e-12)
+
+
+def test_seeded_2d_samples_are_numpys_draws():
+    # The numpy path, against a hand-written draw: a uniform centre index, then standard normals.
+    mix = lgan.ring_of_gaussians(8, 2.0, 0.7)
+    rng = np.random.default_rng(3)
+    k = rng.integers(0, 8, size=500)
+    expected = mix.centres[k] + 0.7 * rng.standard_normal((500, 2))
+    np.testing.assert_array_equal(mix.sample(500, seed=3), expected)
+    assert np.array_equal(lgan.load_builtin("ring"), mix.sample(4000, seed=0))
 
 
 # ----------------------------------------------------------------------------- swiss roll
@@ -244,16 +288,18 @@ def test_hyperparameters_may_be_traced(key):
         (lambda k: lgan.sample_two_gaussian_mixture(10, 4.0, key=k, std=0.0), r"std must be > 0, got 0.0"),
         (lambda k: lgan.sample_augmented_mixture(-3, 6.0, 0.2, key=k), r"n must be an integer >= 1, got -3"),
         (lambda k: lgan.sample_augmented_mixture(10, -6.0, 0.2, key=k), r"separation must be >= 0, got -6.0"),
-        (lambda k: lgan.sample_augmented_mixture(10, 6.0, 1.5, key=k), r"p must lie in \[0, 1\], got 1.5"),
-        (lambda k: lgan.sample_augmented_mixture(10, 6.0, -0.1, key=k), r"p must lie in \[0, 1\], got -0.1"),
-        (lambda k: lgan.sample_augmented_mixture(10, 6.0, float("nan"), key=k), r"p must be finite, got nan"),
+        (lambda k: lgan.sample_augmented_mixture(10, 6.0, 1.5, key=k), r"p must be in \[0, 1\], got 1.5"),
+        (lambda k: lgan.sample_augmented_mixture(10, 6.0, -0.1, key=k), r"p must be in \[0, 1\], got -0.1"),
+        (lambda k: lgan.sample_augmented_mixture(10, 6.0, float("nan"), key=k), r"p must be a number in \[0, 1\], got nan"),
         (lambda k: lgan.sample_augmented_mixture(10, 6.0, 0.2, key=k, std=-1.0), r"std must be > 0, got -1.0"),
-        (lambda k: lgan.augmented_mixture(6.0, 2.0), r"p must lie in \[0, 1\], got 2.0"),
+        (lambda k: lgan.augmented_mixture(6.0, 2.0), r"p must be in \[0, 1\], got 2.0"),
         (lambda k: lgan.augmented_mixture(-1.0, 0.2), r"separation must be >= 0, got -1.0"),
         (lambda k: lgan.augmented_mixture(6.0, 0.2, 0.0), r"std must be > 0, got 0.0"),
         (lambda k: lgan.ring_of_gaussians(0), r"num_modes must be an integer >= 1, got 0"),
         (lambda k: lgan.ring_of_gaussians(8, -1.0), r"radius must be >= 0, got -1.0"),
         (lambda k: lgan.ring_of_gaussians(8, 2.0, 0.0), r"std must be > 0, got 0.0"),
+        (lambda k: lgan.ring_of_gaussians(8, float("nan")), r"radius must be finite, got nan"),
+        (lambda k: lgan.ring_of_gaussians().sample(10, key=k, seed=0), r"give exactly one of key .* and seed"),
         (lambda k: lgan.grid_of_gaussians(0), r"num_per_side must be an integer >= 1, got 0"),
         (lambda k: lgan.grid_of_gaussians(5, 0.0), r"spacing must be > 0, got 0.0"),
         (lambda k: lgan.grid_of_gaussians(5, 1.0, float("inf")), r"std must be finite, got inf"),
