@@ -16,7 +16,6 @@ import scipy.sparse.linalg as spla
 from jaxtyping import Float
 
 from .._core._custom_types import Density1D, Density2D
-from .._core._measures import GaussianMixture1D, gaussian_mixture, two_gaussian_mixture  # noqa: F401 (moved)
 from .._core._validation import (
     check_int_at_least,
     check_interval,
