@@ -158,7 +158,7 @@ def sweep_grid(
         keys: PRNG keys, shape (r,) (one per seed) or (r, s) (one per run).
         settings: Dict from ``"step"`` and names in ``("alpha", "beta", "gamma", "lam", "clip")``
             to arrays of shape (s,), one entry per setting; ``None`` or ``{}`` for one setting.
-        **options: The other keyword arguments of :func:`lgan.sweep` (``num_steps``, ``method``,
+        **options: The other keyword arguments of :func:`lgan.sweep` (``num_steps``, ``solver``,
             ``batch_size``, ``save_every``, ``metric_fn``, ``save_states_every``, ...), shared
             by all runs; ``step`` here when it is not a setting.
 

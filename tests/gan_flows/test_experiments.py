@@ -49,7 +49,7 @@ def test_sweep_grid_equals_single_runs_at_each_seed_and_setting():
     steps, lams = np.array([0.05, 0.2]), np.array([0.0, 0.3])
     flow = lgan.gan_flow("standard", generator_loss="non_saturating", lam=0.0)
     grid = lgan.sweep_grid(
-        flow, states, DATA, keys=run_keys, settings={"step": steps, "lam": lams}, num_steps=6, method="heun", batch_size=8,
+        flow, states, DATA, keys=run_keys, settings={"step": steps, "lam": lams}, num_steps=6, solver="heun", batch_size=8,
         save_every=2,
     )  # fmt: skip
     assert grid.metrics["loss_d"].shape == (2, 2, 4) and grid.diverged.shape == (2, 2)
@@ -75,9 +75,9 @@ def test_sweep_grid_with_one_key_per_run_and_a_shared_step():
     states = lgan.mlp_gan_batch(**SMALL, keys=INIT_KEYS)
     keys = jax.random.split(jax.random.key(6), 4).reshape(2, 2)
     flow = lgan.gan_flow("standard")
-    grid = lgan.sweep_grid(flow, states, DATA, keys=keys, step=0.1, num_steps=4, method="euler", batch_size=8)
+    grid = lgan.sweep_grid(flow, states, DATA, keys=keys, step=0.1, num_steps=4, solver="euler", batch_size=8)
     flat_states = jax.tree_util.tree_map(lambda a: jnp.repeat(a, 2, axis=0) if eqx.is_array(a) else a, states)
-    ref = lgan.sweep(flow, flat_states, DATA, keys=keys.reshape(-1), step=0.1, num_steps=4, method="euler", batch_size=8,
+    ref = lgan.sweep(flow, flat_states, DATA, keys=keys.reshape(-1), step=0.1, num_steps=4, solver="euler", batch_size=8,
                      batched_state=True)  # fmt: skip
     np.testing.assert_allclose(grid.metrics["loss_d"].reshape(4, -1), ref.metrics["loss_d"], rtol=1e-12)
     assert not np.allclose(grid.metrics["loss_d"][0, 0], grid.metrics["loss_d"][0, 1])
