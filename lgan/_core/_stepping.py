@@ -41,10 +41,10 @@ class DivergenceRecord(eqx.Module):
             least ``divergence_norm``; inf if that state was non-finite).
     """
 
-    diverged: Bool[Array, "*r"]
-    diverged_at: Int[Array, "*r"]
-    divergence_norm: Float[Array, "*r"]
-    max_norm: Float[Array, "*r"]
+    diverged: Bool[Array, "..."]
+    diverged_at: Int[Array, "..."]
+    divergence_norm: Float[Array, "..."]
+    max_norm: Float[Array, "..."]
 
 
 class LoopCarry(DivergenceRecord):

@@ -173,7 +173,7 @@ def windowed_decay_rate(times: Float[Array, " s"], values: Float[Array, "*b s"],
         level: The level that ends the window, > 0.
 
     Returns:
-        The fitted rate (negative for decay): a float, or an array of shape (...) for a batch.
+        The fitted rate, negative for decay; a float, or an array of shape (...) for a batch.
     """
     t, v = _check_curve(times, values)
     check_positive("level", check_real_scalar("level", level))
