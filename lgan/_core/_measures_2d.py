@@ -28,6 +28,7 @@ from ._validation import (
     check_key,
     check_nonnegative,
     check_positive,
+    check_result_finite,
     check_scalars,
 )
 
@@ -174,7 +175,9 @@ def sample_swiss_roll(
     check_scalars(noise=noise, scale=scale)
     check_nonnegative("noise", noise)
     check_positive("scale", scale)
-    return _sample_swiss_roll(key, n, _as_float(noise), _as_float(scale))
+    samples = _sample_swiss_roll(key, n, _as_float(noise), _as_float(scale))
+    check_result_finite(samples, f"sample_swiss_roll(noise={noise!r}, scale={scale!r})")
+    return samples
 
 
 @partial(jax.jit, static_argnums=1)

@@ -94,7 +94,8 @@ def discriminator_on_grid(state: GANState, *axes: Float[Array, " m"], batch_dims
     for i, a in enumerate(axes):
         check_shape(f"axes[{i}]", a, ("m",), description=" (the grid coordinates along one dimension)")
     try:
-        out = jax.eval_shape(first.discriminator, jax.ShapeDtypeStruct((len(axes),), axes[0].dtype))
+        # Through a lambda: JAX 0.4 hashes the function of eval_shape, and a traced module is unhashable.
+        out = jax.eval_shape(lambda x: first.discriminator(x), jax.ShapeDtypeStruct((len(axes),), axes[0].dtype))
     except Exception:  # noqa: BLE001 (any failure to trace means the discriminator takes another d)
         out = None
     if out is None or out.shape != ():
