@@ -82,6 +82,12 @@ CASES = {
     "augment": (lgan.augment, dict(name="brightness", images=IMAGES, strength=0.2, key=KEY)),
     "make_augmentation": (lgan.make_augmentation, dict(name="cutout", strength=0.2)),
     "mlp_gan": (lgan.mlp_gan, dict(data_dim=1, latent_dim=1, width=2, depth=1, key=KEY)),
+    "power_law_fit": (lgan.power_law_fit, dict(x=[1.0, 2.0, 4.0], y=[3.0, 12.0, 48.0])),
+    "hitting_time": (lgan.hitting_time, dict(times=[0.0, 1.0, 2.0, 3.0], values=[1.0, 0.5, 0.2, 0.1], level=0.3)),
+    "windowed_decay_rate": (
+        lgan.windowed_decay_rate,
+        dict(times=[0.0, 1.0, 2.0, 3.0, 4.0], values=[1.0, 0.5, 0.25, 0.125, 0.0625], level=0.1),
+    ),
     "augmented_mixture": (lgan.augmented_mixture, dict(separation=6.0, p=0.2, std=1.0)),
     "sample_augmented_mixture": (
         lambda **kw: lgan.sample_augmented_mixture(16, **kw), dict(separation=6.0, p=0.2, key=KEY, std=1.0)
@@ -102,7 +108,7 @@ SIZE_BAD = BAD.filter(lambda v: not (isinstance(v, int) and not isinstance(v, bo
 # Arguments that are not numbers (any pytree passes through clip_weights unchanged).
 NOT_NUMBERS = {"clip_weights": {"discriminator"}}
 # inf is a right answer here: lambda = 0 constrains no step ("any step is stable").
-INF_ALLOWED = {"largest_stable_step"}
+INF_ALLOWED = {"largest_stable_step", "hitting_time"}  # hitting_time: inf = never below the level
 
 
 def _call_case(name: str, data) -> None:
