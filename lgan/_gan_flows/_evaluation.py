@@ -122,7 +122,7 @@ def _check_curve(times, values) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"times must be a non-empty increasing 1-D array, got {t[:6].tolist()}...")
     v = real_float_array("values", values)
     if v.ndim < 1 or v.shape[-1] != t.size:
-        raise ValueError(f"values must have shape (..., {t.size}) (one value per time), got shape {v.shape}")
+        raise ValueError(f"values must have shape (..., {t.size}) (one value per entry of times), got shape {v.shape} for times of shape {t.shape}")
     if np.any(np.isinf(v)):
         raise ValueError("values must be finite or NaN (NaN for entries to skip), got an infinity")
     return t, v
