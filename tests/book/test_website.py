@@ -134,6 +134,25 @@ def test_chapter_title(docname):
     assert any(h.startswith(plain) for h in h1s), (title, h1s)
 
 
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_title_and_sidebar_show_no_raw_latex(docname):
+    """The browser tab, the sidebar and links show a chapter's title as plain text, not TeX source."""
+    page = dom(docname)
+    tab = text_of(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
+    nav = re.search(r'<nav class="[^"]*bd-docs-nav.*?</nav>', (SITE / f"{docname}.html").read_text(), re.S)
+    sidebar = text_of(nav.group(0)) if nav else ""
+    assert sidebar, "no sidebar navigation found"
+    for where, text in (("tab", tab), ("sidebar", sidebar)):
+        assert not re.search(r"\$|\\\(|\\[a-zA-Z]+", text), f"raw TeX in the {where}: {text[:200]!r}"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_no_unrendered_markup_in_prose(docname):
+    """A field list or directive that MyST did not parse shows as ':Name:' at the start of a paragraph."""
+    raw = re.findall(r"<p>\s*(:\w+:[^<]{0,60})", dom(docname))
+    assert not raw, raw
+
+
 @pytest.mark.parametrize("docname", FIGURE_CHAPTERS)
 def test_chapter_has_figure(docname):
     imgs = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", dom(docname))
