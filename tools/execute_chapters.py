@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Execute the book's chapters, several at a time, into the Jupyter cache that the book build reads.
 
-    .venv/bin/python tools/execute_chapters.py [--jobs N]
+    .venv/bin/python tools/execute_chapters.py [--jobs N] [book/NN_name.ipynb ...]
 
 `python tasks.py book` runs this before `jupyter-book build`. The chapters run N at a time (default:
 one per CPU core), each in its own kernel, exactly as myst-nb would run them (jupyter-cache's
@@ -19,6 +19,7 @@ build runs it again and fails with its error.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -78,7 +79,9 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters run at once")
+    parser.add_argument("chapters", nargs="*", type=Path, help="run only these notebooks (default: every chapter)")
     args = parser.parse_args()
+    chapters = [p.resolve() for p in args.chapters] or toc_notebooks()
 
     want = code_hash()
     if CACHE.exists() and (not STAMP.exists() or STAMP.read_text().strip() != want):
@@ -89,9 +92,9 @@ def main() -> int:
     STAMP.write_text(want + "\n")
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]
-    for path in toc_notebooks():
+    for path in chapters:
         cache.add_nb_to_project(str(path))
-    todo = [r for r in cache.list_unexecuted() if Path(r.uri) in set(toc_notebooks())]
+    todo = [r for r in cache.list_unexecuted() if Path(r.uri) in set(chapters)]
     if not todo:
         print("[execute] every chapter's outputs are cached", flush=True)
         return 0
@@ -100,6 +103,12 @@ def main() -> int:
     print(f"[execute] running {len(todo)} chapter(s), {args.jobs} at a time", flush=True)
 
     sphinx_kernel_poll.setup(None)  # inherited by the forked workers
+    # No widget state in the outputs: the website shows each widget's static figure instead (the
+    # widget cells are tagged remove-cell), so it needs neither the state (hundreds of kB per page)
+    # nor the CDN scripts that would render it.
+    import jupyter_cache.executors.basic as basic
+
+    basic.single_nb_execution = functools.partial(basic.single_nb_execution, store_widget_state=False)
     worker = ExecutionWorkerLocalMProc()
     jobs = [ProcessData(r.pk, r.uri, cache, int(config["timeout"]), bool(config["allow_errors"])) for r in todo]
     start = time.perf_counter()

@@ -30,7 +30,13 @@ if "google.colab" in sys.modules:
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*pip, package, *keep_jax], check=True)
     from google.colab import output
-    output.enable_custom_widget_manager()  # for the widgets'''
+    output.enable_custom_widget_manager()  # for the widgets
+try:  # numbers in the text come from the computation (myst-nb glue, on the website)
+    from myst_nb import glue
+except ImportError:  # Colab, plain Jupyter: the printed output shows the numbers
+
+    def glue(name, value, display=True):
+        """myst-nb's glue where no website is built: does nothing."""'''
 
 
 def load_yaml(name):

@@ -253,3 +253,120 @@ return clipped;
 def test_display_math_never_clips(docname, width):
     """Every display equation fits the column or scrolls within it, at laptop and phone width."""
     assert probe(docname, _CLIPPED_EQUATIONS, width) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# What a reader sees (CONTRIBUTING.md): tables, figures, widgets, code width, build noise.
+from test_chapter_pages import MAX_LINE, MIN_FONT_PT  # noqa: E402  (the source-side rules)
+
+MIN_TEXT_PX = 9  # the smallest figure text on the page at 1280 px
+
+# The text a reader sees: prose, tables and printed output, without code (folded or not) and
+# without what is folded away. innerText skips elements that are not rendered.
+_READER_TEXT = """
+document.querySelectorAll("div.cell_input, details.hide").forEach(function (e) { e.style.display = "none"; });
+var article = document.querySelector("article.bd-article");
+return article ? article.innerText : "";
+"""
+
+
+@functools.cache
+def reader_text(docname: str) -> str:
+    return probe(docname, _READER_TEXT, 1280)
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_tables_render_as_tables(docname):
+    """A printed pipe table is parsed into a table, not shown as rows of '|' and '---'."""
+    raw = re.findall(r".{0,40}\|\s*(?:-{3,}|\u2014|:-+:?)\s*\|.{0,20}", reader_text(docname))
+    assert not raw, raw[:3]
+
+
+_FIGURES = """
+return Array.from(document.querySelectorAll("article.bd-article img")).filter(function (im) {
+  return im.closest(".cell_output") !== null;
+}).map(function (im) {
+  var fig = im.closest("figure"), cap = fig ? fig.querySelector("figcaption") : null;
+  return {src: im.getAttribute("src"), natural: im.naturalWidth, shown: im.getBoundingClientRect().width,
+          alt: im.getAttribute("alt") || "", caption: cap ? cap.innerText.trim() : ""};
+});
+"""
+
+
+@pytest.mark.parametrize("docname", FIGURE_CHAPTERS)
+def test_figures_are_numbered_captioned_and_readable(docname):
+    """Every figure has a number, a caption, alt text, and no text below 9 px at 1280 px.
+
+    The smallest text of a figure is MIN_FONT_PT (test_chapter_pages.py) at the dpi stored in the
+    PNG; on the page it is scaled by shown / natural width.
+    """
+    from PIL import Image
+
+    figures = probe(docname, _FIGURES, 1280)
+    assert figures, "no figure in the cell outputs"
+    problems = []
+    for fig in figures:
+        name = fig["src"].rsplit("/", 1)[-1][:12]
+        if not re.match(r"Fig\. \d+", fig["caption"]) or len(fig["caption"]) < 40:
+            problems.append(f"{name}: no numbered caption ({fig['caption'][:40]!r})")
+        if len(fig["alt"]) < 20 or re.fullmatch(r"[0-9a-f]{16,}", fig["alt"]):
+            problems.append(f"{name}: alt text {fig['alt'][:20]!r}")
+        dpi = Image.open((SITE / docname).parent / fig["src"]).info.get("dpi", (72, 72))[0]
+        smallest = MIN_FONT_PT * dpi / 72 * min(1.0, fig["shown"] / fig["natural"])
+        if smallest < MIN_TEXT_PX:
+            problems.append(f"{name}: {fig['natural']} px shown at {fig['shown']:.0f} px, text {smallest:.1f} px")
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_no_widget_areas(docname):
+    """Widgets run with a kernel only: the website has no widget views, state or widget scripts."""
+    page = dom(docname)
+    assert "application/vnd.jupyter.widget" not in page, "a widget view or state reached the page"
+    assert not re.search(r'class="[^"]*\b(jupyter-widgets|widget-area|widget-subarea)\b', page)
+    external = re.findall(r'<script[^>]+src="(https?://[^"]+)"', page)
+    assert not external, f"scripts from the network: {external}"
+
+
+_OVERFLOWING_BLOCKS = """
+document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+var wide = [];
+document.querySelectorAll("article.bd-article pre").forEach(function (pre) {
+  if (pre.scrollWidth > pre.clientWidth + 1) {
+    var longest = pre.innerText.split("\\n").reduce(function (a, b) { return b.length > a.length ? b : a; }, "");
+    wide.push(longest.slice(0, 60) + " (" + longest.length + " chars)");
+  }
+});
+return wide;
+"""
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_code_and_output_fit_the_column(docname):
+    """At 1280 px no code or output block, folded ones opened, needs a scroll bar (lines <= MAX_LINE)."""
+    assert probe(docname, _OVERFLOWING_BLOCKS, 1280) == []
+
+
+_NOISE = {
+    "a path of the build machine": r"(?:/work/|/home/|/tmp/|/root/|/Users/|site-packages|[A-Z]:\\\\)",
+    "timings": r"\b(?:CPU time|wall time|runtime|\d+(?:\.\d+)? s CPU)\b",
+    "the backend": r"\bbackend\s*[:=]\s*(?:cpu|gpu|tpu)\b",
+    "an internal label": r"\bch\d+-(?:eq|thm|fig|lem|rem|def|cor|alg|prop|tab)-[\w-]+",
+}
+
+
+@pytest.mark.parametrize("what", sorted(_NOISE))
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_no_build_noise(docname, what):
+    """What a reader sees holds no paths, timings or backend of the build, nor internal labels."""
+    found = re.findall(rf".{{0,40}}{_NOISE[what]}.{{0,20}}", reader_text(docname), re.I)
+    assert not found, f"{what}: {found[:3]}"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_author_year_mentions_are_cited(docname):
+    """'Name et al. (2020)' or 'Name and Name, 2020' in the text is followed by its citation."""
+    text = reader_text(docname)
+    mention = r"[A-Z][\w'\u2019-]+ (?:et al\.|and [A-Z][\w'\u2019-]+),? \(?(?:19|20)\d\d\)?"
+    uncited = [m.group(0) for m in re.finditer(mention, text) if not re.match(r"\s*[\[(]?\s*\[", text[m.end():])]
+    assert not uncited, uncited
