@@ -19,7 +19,6 @@ build runs it again and fails with its error.
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import multiprocessing
 import os
@@ -103,12 +102,19 @@ def main() -> int:
     print(f"[execute] running {len(todo)} chapter(s), {args.jobs} at a time", flush=True)
 
     sphinx_kernel_poll.setup(None)  # inherited by the forked workers
-    # No widget state in the outputs: the website shows each widget's static figure instead (the
-    # widget cells are tagged remove-cell), so it needs neither the state (hundreds of kB per page)
-    # nor the CDN scripts that would render it.
-    import jupyter_cache.executors.basic as basic
+    # No widget state in the cached outputs: the website shows each widget's static figure instead
+    # (the widget cells are tagged remove-cell), so it needs neither the state (hundreds of kB per
+    # page) nor the CDN scripts that myst-nb adds for it. (Executing with nbclient's
+    # store_widget_state=False instead makes its Output-widget hook fail with a KeyError.)
+    from jupyter_cache.cache.main import JupyterCacheBase
 
-    basic.single_nb_execution = functools.partial(basic.single_nb_execution, store_widget_state=False)
+    cache_bundle = JupyterCacheBase.cache_notebook_bundle
+
+    def cache_without_widget_state(self, bundle, *args, **kwargs):
+        bundle.nb.metadata.pop("widgets", None)
+        return cache_bundle(self, bundle, *args, **kwargs)
+
+    JupyterCacheBase.cache_notebook_bundle = cache_without_widget_state
     worker = ExecutionWorkerLocalMProc()
     jobs = [ProcessData(r.pk, r.uri, cache, int(config["timeout"]), bool(config["allow_errors"])) for r in todo]
     start = time.perf_counter()
