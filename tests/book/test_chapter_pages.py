@@ -41,7 +41,7 @@ def is_setup(cell):
 
 def draws(source):
     """Whether a cell draws with matplotlib (makes or fills a figure)."""
-    source = re.sub(r"plt\.rcParams", "", source)  # the imports cell sets the book's style
+    source = re.sub(r"plt\.rcParams(\.update\(\s*\{.*?\}\s*\))?", "", source, flags=re.S)  # the style
     return bool(re.search(r"\bplt\.|\bfig\.|\bax(es)?(\[[^]]*\])?\.|\.imshow\(", source))
 
 
