@@ -86,12 +86,12 @@ def cmd_advise(args) -> int:
         raise ValueError(_with_option_names(str(err))) from None
     b, s = abs(args.beta), args.xi
     lo, hi = b / math.sqrt(s), 2 * b / math.sqrt(s)
-    print("Optimal lGAN hyperparameters, eq. 25 of Khrulkov et al. (2021)")
+    print("Optimal lGAN hyperparameters (eq. 25 of the lGAN paper, arXiv:2102.04448)")
     print(f"  given:  xi_min = {args.xi:.6g}, beta = phi_2'(0) = {args.beta:.6g}")
     print(f"  alpha = {opt.alpha:.6g}   (the damping, alpha = phi_1''(0) + phi_2''(0))")
     print(f"  gamma = {opt.gamma:.6g}   (gradient-penalty weight; eq. 25 allows [{lo:.6g}, {hi:.6g}])")
     print(f"  rate of the xi_min mode:       Re lambda_+(xi_min) = {opt.rate_at_xi_min:.6g}")
-    print(f"  rate over the whole spectrum:  eta = sup over xi >= xi_min of Re lambda_+(xi) = {opt.rate:.6g}")
+    print(f"  rate over the whole spectrum:  eta = sup_(xi >= xi_min) Re lambda_+(xi) = {opt.rate:.6g}")
     print("  (the slowest mode decays like exp(eta t); more negative is faster)")
     return 0
 
