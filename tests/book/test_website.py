@@ -400,3 +400,14 @@ def test_figures_open_at_full_size():
     """A click on a figure opens the image itself (book/_static/lgan.js)."""
     links = probe(CHAPTERS[1], 'return Array.from(document.querySelectorAll("a.lgan-figure-link")).map(a => a.href);')
     assert links and all("/_images/" in href for href in links), links
+
+
+def test_errata_page_links_every_entry_to_where_the_book_shows_it():
+    """One table per paper; every row ends in a link to a chapter (a remark, an equation or a page)."""
+    page = dom("book/errata")
+    tables = re.findall(r"<table.*?</table>", page, re.S)
+    assert len(tables) == 4, len(tables)
+    for table in tables:
+        for row in re.findall(r"<tr class=\"row-(?:odd|even)\">(.*?)</tr>", table, re.S)[1:]:
+            last = re.findall(r"<td>(.*?)</td>", row, re.S)[-1]
+            assert re.search(r'href="\d\d_[a-z_]+\.html(#[\w-]+)?"', last), text_of(row)[:80]
