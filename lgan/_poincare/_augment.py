@@ -46,7 +46,7 @@ _LUMA = (0.299, 0.587, 0.114)
 def _check_images(images) -> None:
     if isinstance(images, (str, bytes)) or images is None:
         raise ValueError(f"images must be a floating-point array of shape (n, C, H, W), got {type(images).__name__}")
-    shape = jnp.shape(images)
+    shape = np.shape(images)  # numpy's: a dict or a list is read, not deprecated
     if len(shape) != 4:
         raise ValueError(f"images must have rank 4, shape (n, C, H, W), got shape {tuple(shape)}")
     dtype = jnp.result_type(images)
