@@ -97,8 +97,8 @@ def test_figure_text_is_not_too_small(docname):
             assert float(size) >= MIN_FONT_PT, f"cell {i}: font size {size} < {MIN_FONT_PT} pt"
         for name in named_small:
             assert f'"{name}"' not in c.source and f"'{name}'" not in c.source, f"cell {i}: font size {name}"
-    setup = next(c for _, c in code_cells(docname) if "plt.rcParams" in c.source)
-    assert "lgan.book_style" in setup.source or "font.size" in setup.source
+    style = next(c for _, c in code_cells(docname) if "plt.rcParams" in c.source)
+    assert "font.size" in style.source
 
 
 @pytest.mark.parametrize("docname", CHAPTERS)
