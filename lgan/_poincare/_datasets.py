@@ -111,7 +111,12 @@ def load_cifar10(
 
 
 def instance_selection(
-    features: Float[np.ndarray, "n k"], psi: float, *, ridge: float = 1e-6
+    features: Float[np.ndarray, "n k"],
+    psi: float,
+    *,
+    ridge: float = 1e-6,
+    groups: Int[np.ndarray, " n"] | None = None,
+    fit: Float[np.ndarray, "m k"] | None = None,
 ) -> tuple[Bool[np.ndarray, " n"], Float[np.ndarray, " n"]]:
     """Keep the samples whose Gaussian log-likelihood is above its psi-quantile (DeVries et al. 2020).
 
@@ -121,19 +126,37 @@ def instance_selection(
     paper computes xi_min of the selected CIFAR-10 images for psi in 0.1, ..., 0.5 (Table 1),
     with Inception v3 features.
 
+    With ``groups`` (e.g. class labels) the same fraction is dropped within each group: the
+    round(psi n_g) samples of lowest log-likelihood among the n_g samples of group g, still under
+    the one Gaussian fitted to all the features, so only the balance between groups changes.
+    With ``fit`` the Gaussian is fitted to those feature vectors instead (e.g. a training half)
+    and the rule is applied to ``features`` (e.g. the held-out half).
+
     Args:
         features: Feature vectors, shape (n, k) with n >= 2, finite.
         psi: The dropped lower quantile, in [0, 1); psi = 0 keeps everything.
         ridge: Relative ridge r, >= 0.
+        groups: Optional integer group of each sample, shape (n,).
+        fit: Optional feature vectors to fit the Gaussian to, shape (m, k) with m >= 2, finite;
+            by default ``features``.
 
     Returns:
         A pair ``(keep, log_likelihood)``: a boolean mask of shape (n,) with
-        n - round(psi n) entries True, and the log-density of each sample under the fit.
+        n - round(psi n) entries True (n_g - round(psi n_g) in each group with ``groups``),
+        and the log-density of each sample under the fit.
     """
     x = np.asarray(features, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
         raise ValueError(f"features must have shape (n, k) with n >= 2 and k >= 1, got shape {x.shape}")
     check_finite("features", x)
+    ref = x
+    if fit is not None:
+        ref = np.asarray(fit, dtype=np.float64)
+        if ref.ndim != 2 or ref.shape[0] < 2 or ref.shape[1] != x.shape[1]:
+            raise ValueError(
+                f"fit must have shape (m, {x.shape[1]}) with m >= 2 (the features' width), got shape {ref.shape}"
+            )
+        check_finite("fit", ref)
     psi_arr = np.asarray(psi, dtype=float)
     if psi_arr.ndim != 0 or not np.isfinite(psi_arr) or not 0 <= float(psi_arr) < 1:
         raise ValueError(f"psi must be a number in [0, 1), got {psi!r}")
@@ -141,20 +164,29 @@ def instance_selection(
     if ridge_arr.ndim != 0 or not np.isfinite(ridge_arr) or float(ridge_arr) < 0:
         raise ValueError(f"ridge must be a number >= 0, got {ridge!r}")
     n, k = x.shape
-    centred = x - x.mean(axis=0)
-    cov = centred.T @ centred / (n - 1)
+    if groups is None:
+        group = np.zeros(n, dtype=np.int64)
+    else:
+        group = np.asarray(groups)
+        if group.shape != (n,) or not np.issubdtype(group.dtype, np.integer):
+            raise ValueError(f"groups must be integers of shape ({n},), got {group.dtype} of shape {group.shape}")
+    mean = ref.mean(axis=0)
+    centred_ref = ref - mean
+    cov = centred_ref.T @ centred_ref / (ref.shape[0] - 1)
     scale = float(np.trace(cov)) / k
     cov = cov + float(ridge_arr) * (scale if scale > 0 else 1.0) * np.eye(k)
     try:
         chol = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         raise ValueError("the feature covariance is singular; increase ridge") from None
-    z = np.linalg.solve(chol, centred.T)
+    z = np.linalg.solve(chol, (x - mean).T)
     log_det = 2.0 * np.sum(np.log(np.diag(chol)))
     log_likelihood = -0.5 * (np.sum(z**2, axis=0) + log_det + k * np.log(2 * np.pi))
     keep = np.ones(n, dtype=bool)
-    num_drop = int(round(float(psi_arr) * n))
-    keep[np.argsort(log_likelihood, kind="stable")[:num_drop]] = False
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        num_drop = int(round(float(psi_arr) * len(members)))
+        keep[members[np.argsort(log_likelihood[members], kind="stable")[:num_drop]]] = False
     return keep, log_likelihood
 
 

@@ -146,3 +146,31 @@ def test_load_builtin():
 def test_load_builtin_unknown(name):
     with pytest.raises(ValueError, match="digits, gaussian, mixture-M, ring|separation M"):
         lgan.load_builtin(name)
+
+
+def test_instance_selection_within_groups_and_fitted_elsewhere():
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(300, 4)) @ np.diag([1.0, 3.0, 0.5, 2.0])
+    groups = np.repeat(np.arange(3), [50, 100, 150])
+    _, global_loglik = lgan.instance_selection(features, 0.3)
+    keep, loglik = lgan.instance_selection(features, 0.3, groups=groups)
+    assert np.array_equal(loglik, global_loglik)  # one Gaussian, fitted to all samples
+    for g, size in enumerate((50, 100, 150)):
+        members = groups == g
+        assert keep[members].sum() == size - round(0.3 * size)  # the same fraction per group
+        assert loglik[members & keep].min() >= loglik[members & ~keep].max()
+    assert np.array_equal(lgan.instance_selection(features, 0.3, groups=np.zeros(300, int))[0],
+                          lgan.instance_selection(features, 0.3)[0])  # one group = global  # fmt: skip
+
+    # fit=: the Gaussian of the first half (against scipy), the rule applied to the second half.
+    from scipy.stats import multivariate_normal
+
+    first, second = features[:150], features[150:]
+    keep, loglik = lgan.instance_selection(second, 0.2, fit=first)
+    ref = multivariate_normal(first.mean(axis=0), np.cov(first, rowvar=False)).logpdf(second)
+    assert np.allclose(loglik, ref, atol=1e-4)
+    assert keep.sum() == 120 and loglik[keep].min() >= loglik[~keep].max()
+    with pytest.raises(ValueError, match=r"fit must have shape \(m, 4\)"):
+        lgan.instance_selection(second, 0.2, fit=first[:, :3])
+    with pytest.raises(ValueError, match="groups must be integers of shape"):
+        lgan.instance_selection(features, 0.2, groups=np.zeros(299, int))
