@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -89,3 +90,21 @@ def check_metric_fn(metric_fn) -> None:
     """Raise unless ``metric_fn`` is ``None`` or callable."""
     if metric_fn is not None and not callable(metric_fn):
         raise ValueError(f"metric_fn must be callable as metric_fn(state, x, z) -> dict, got {type(metric_fn).__name__}")
+
+
+def check_sampler(sampler, batch_size, data) -> None:
+    """Raise unless ``sampler`` is ``None`` or ``sampler(key, b)`` returns b samples shaped like the data's."""
+    if sampler is None:
+        return
+    if not callable(sampler):
+        raise ValueError(f"sampler must be callable as sampler(key, n) -> (n, d) samples, got {type(sampler).__name__}")
+    if batch_size is None:
+        raise ValueError("sampler needs a batch_size (it draws each minibatch afresh); got batch_size=None")
+    want = (batch_size, data.shape[1])
+    try:
+        out = jax.eval_shape(lambda key: sampler(key, batch_size), jax.random.key(0))
+    except Exception as err:  # noqa: BLE001
+        raise ValueError(f"sampler(key, {batch_size}) failed: {err}") from err
+    shape, dtype = getattr(out, "shape", None), getattr(out, "dtype", None)
+    if shape != want or dtype is None or not jnp.issubdtype(dtype, jnp.floating):
+        raise ValueError(f"sampler(key, {batch_size}) must return a real array of shape {want} (like the data), got {shape} {dtype}")

@@ -22,9 +22,10 @@ from .._core._tree import tree_norm, tree_prepend
 from ._regularisers import _clip_weights
 from ._result import GANFlowResult
 from ._state import GANState, Minibatch, StateParts, _draw_minibatch
-from ._vector_field import GANFlow, velocity
+from ._vector_field import GANFlow, lam_step, velocity
 
 MetricFn = Callable[[GANState, Float[Array, "n d"], Float[Array, "n k"]], dict]
+Sampler = Callable[[PRNGKeyArray, int], Float[Array, "b d"]]
 
 
 class RunConfig(eqx.Module):
@@ -37,6 +38,8 @@ class RunConfig(eqx.Module):
         save_states_every: The whole state every s steps, or ``None``.
         batch_size: Minibatch size, or ``None`` for the full data set.
         metric_fn: The user's extra metrics, or ``None``.
+        sampler: ``sampler(key, b)``, fresh data samples for each minibatch, or ``None`` to draw
+            the minibatch from the data set.
         vmapped: Whether the run is one of a vmapped sweep (per-step divergence checks).
     """
 
@@ -46,6 +49,7 @@ class RunConfig(eqx.Module):
     save_states_every: int | None = eqx.field(static=True)
     batch_size: int | None = eqx.field(static=True)
     metric_fn: MetricFn | None
+    sampler: Sampler | None = None
     vmapped: bool = eqx.field(static=True, default=False)
 
 
@@ -60,6 +64,7 @@ class Problem(eqx.Module):
     u_eval: Float[Array, " n"]
     batch_size: int | None = eqx.field(static=True)
     metric_fn: MetricFn | None
+    sampler: Sampler | None = None
 
     @classmethod
     def build(cls, flow: GANFlow, parts: StateParts, data, key: PRNGKeyArray, config: RunConfig) -> Problem:
@@ -68,13 +73,22 @@ class Problem(eqx.Module):
         n = data.shape[0]
         z_eval = jax.random.normal(eval_key, (n, parts.latent_dim), dtype=data.dtype)
         u_eval = jax.random.uniform(jax.random.fold_in(eval_key, 1), (n,), dtype=data.dtype)
-        return cls(flow, parts, data, noise_key, z_eval, u_eval, config.batch_size, config.metric_fn)
+        return cls(flow, parts, data, noise_key, z_eval, u_eval, config.batch_size, config.metric_fn, config.sampler)
 
     def batch(self, k) -> Minibatch:
-        """The minibatch of step k, from ``fold_in(key, k)`` (the whole data set with ``batch_size=None``)."""
+        """The minibatch of step k, from ``fold_in(key, k)`` (the whole data set with ``batch_size=None``).
+
+        With a sampler the data points are ``sampler(k_x, b)`` with the key k_x that otherwise picks
+        the points of the data set; latents and uniforms are the same either way.
+        """
         if self.batch_size is None:
             return Minibatch(self.data, self.z_eval, self.u_eval)
-        return _draw_minibatch(self.data, self.parts.latent_dim, self.batch_size, jax.random.fold_in(self.noise_key, k))
+        key = jax.random.fold_in(self.noise_key, k)
+        batch = _draw_minibatch(self.data, self.parts.latent_dim, self.batch_size, key)
+        if self.sampler is None:
+            return batch
+        x = jnp.asarray(self.sampler(jax.random.split(key, 3)[0], self.batch_size), dtype=self.data.dtype)
+        return batch._replace(x=x)
 
     def velocity(self, y, batch: Minibatch):
         """v(y) on ``batch`` (:func:`lgan._gan_flows._vector_field.velocity`)."""
@@ -83,6 +97,10 @@ class Problem(eqx.Module):
     def project(self, d):
         """The discriminator's parameters clipped to [-c, c] (weight clipping), or unchanged."""
         return d if self.flow.clip is None else _clip_weights(d, self.flow.clip)
+
+    def finish_step(self, y, d_new, batch: Minibatch, step):
+        """The discriminator after a step from y: Algorithm 1's separate lambda step (if asked for), then clipping."""
+        return self.project(lam_step(self.flow, self.parts, y, d_new, batch, step))
 
     def metrics(self, y) -> dict:
         """The built-in metrics on the whole data set and the fixed latents, and the user's."""
@@ -135,15 +153,16 @@ class ODEStepper(eqx.Module):
                 batch = problem.batch(k)
                 ks = erk_stages(tableau, lambda i, yy: problem.velocity(yy, batch), y, step)
                 d, g = combine_stages(y, tableau.b_sol, ks, step)
-                return (problem.project(d), g), solver_state
+                return (problem.finish_step(y, d, batch, step), g), solver_state
 
             return unrolled
         # A first-same-as-last solver must evaluate its first stage afresh when the batch changes.
         stock = ode_advance(self.solver, self._term(problem), step, None, made_jump=problem.batch_size is not None)
 
         def stepped(y, solver_state, k):
-            (d, g), solver_state = stock(y, solver_state, k, args=problem.batch(k))
-            return (problem.project(d), g), solver_state
+            batch = problem.batch(k)
+            (d, g), solver_state = stock(y, solver_state, k, args=batch)
+            return (problem.finish_step(y, d, batch, step), g), solver_state
 
         return stepped
 

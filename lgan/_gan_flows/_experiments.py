@@ -62,6 +62,7 @@ def mlp_gan_batch(
     depth: int = 2,
     *,
     activation: Callable[[Array], Array] = jax.nn.silu,
+    init: str = "equinox",
     keys: PRNGKeyArray,
 ) -> GANState:
     """One :func:`lgan.mlp_gan` per key, stacked: state r is ``mlp_gan(..., key=keys[r])``.
@@ -75,6 +76,7 @@ def mlp_gan_batch(
         width: Units per hidden layer (>= 1).
         depth: Number of hidden layers (>= 1).
         activation: Elementwise activation of both networks.
+        init: ``"equinox"`` or ``"haiku"``, as in :func:`lgan.mlp_gan`.
         keys: PRNG keys, shape (r,), e.g. ``jax.random.split(jax.random.key(0), r)``.
 
     Returns:
@@ -82,7 +84,7 @@ def mlp_gan_batch(
     """
     keys = _check_keys("keys", keys, (1,))
     # mlp_gan checks the other arguments (the key check passes for the traced keys of the vmap).
-    return eqx.filter_vmap(lambda k: mlp_gan(data_dim, latent_dim, width, depth, activation=activation, key=k))(keys)
+    return eqx.filter_vmap(lambda k: mlp_gan(data_dim, latent_dim, width, depth, activation=activation, init=init, key=k))(keys)
 
 
 def select_state(states: GANState, index: int | tuple[int, ...]) -> GANState:

@@ -53,7 +53,7 @@ class PlayerStepper(eqx.Module):
             (d, g), (opt_d, opt_g), batch = y, opt, problem.batch(k)
             grad_d = jax.tree_util.tree_map(jnp.negative, disc_velocity(problem.flow, problem.parts, d, g, batch))
             upd_d, opt_d = transform.update(grad_d, opt_d, d)
-            d_new = problem.project(optax.apply_updates(d, upd_d))
+            d_new = problem.finish_step(y, optax.apply_updates(d, upd_d), batch, step)
             d_seen = d_new if self.alternating else d
             grad_g = jax.tree_util.tree_map(jnp.negative, gen_velocity(problem.flow, problem.parts, d_seen, g, batch))
             upd_g, opt_g = transform.update(grad_g, opt_g, g)

@@ -8,8 +8,8 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core._solvers import as_solver, check_alternating
 from .._core._validation import check_bool, check_key, check_probability
-from ._checks import check_common, check_initial_norm, check_metric_fn, check_step
-from ._engine import MetricFn, ODEStepper, RunConfig, run_single
+from ._checks import check_common, check_initial_norm, check_metric_fn, check_sampler, check_step
+from ._engine import MetricFn, ODEStepper, RunConfig, Sampler, run_single
 from ._players import PlayerStepper
 from ._result import GANFlowResult
 from ._state import GANState, StateParts
@@ -43,6 +43,7 @@ def solve_gan_flow(
     divergence_threshold: float = 1e6,
     unroll_stages: bool = False,
     save_states_every: int | None = None,
+    sampler: Sampler | None = None,
 ) -> GANFlowResult:
     """Integrate the GAN flow (theta', phi') = v(theta, phi) (Qin et al. 2020, eq. 4) at a fixed step.
 
@@ -77,13 +78,16 @@ def solve_gan_flow(
         save_states_every: Also keep the whole state every s steps (s a multiple of ``save_every``
             that divides ``num_steps``) in ``result.states``, e.g. to draw the generator during
             training; ``None`` keeps only the final state.
+        sampler: Optional ``sampler(key, b) -> (b, d)``: each minibatch takes b fresh samples of
+            the data measure instead of b points of ``data`` (Qin et al.'s public code draws fresh
+            samples; ``data`` stays the evaluation set of the metrics). Needs ``batch_size``.
 
     Returns:
         :class:`GANFlowResult`.
     """
     stepper = make_stepper(solver, alternating=alternating, unroll_stages=unroll_stages)
     check_step("step", step)
-    config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn)
+    config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn, sampler)
     return _solve(flow, state, data, config, step=step, key=key, divergence_threshold=divergence_threshold)
 
 
@@ -103,6 +107,7 @@ def train_with_adam(
     metric_fn: MetricFn | None = None,
     divergence_threshold: float = 1e6,
     save_states_every: int | None = None,
+    sampler: Sampler | None = None,
 ) -> GANFlowResult:
     """What users do instead of solving the flow: Adam steps (Optax) on l_D + regularisers and on l_G.
 
@@ -127,13 +132,14 @@ def train_with_adam(
         divergence_threshold: Parameter norm above which a run counts as diverged.
         save_states_every: Also keep the whole state every s updates (s a multiple of ``save_every``
             that divides ``num_steps``) in ``result.states``; ``None`` keeps only the final state.
+        sampler: Optional fresh samples for each minibatch, as in :func:`solve_gan_flow`.
 
     Returns:
         :class:`GANFlowResult` with ``solver="adam"`` and ``alternating`` as given.
     """
     check_step("learning_rate", learning_rate)
     stepper = make_stepper("adam", alternating=alternating, b1=b1, b2=b2, extra=("adam",))
-    config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn)
+    config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn, sampler)
     return _solve(flow, state, data, config, step=learning_rate, key=key, divergence_threshold=divergence_threshold)
 
 
@@ -143,6 +149,7 @@ def _solve(flow, state, data, config: RunConfig, *, step, key, divergence_thresh
         flow, state, data, config.num_steps, config.save_every, config.batch_size, divergence_threshold, config.save_states_every
     )
     check_metric_fn(config.metric_fn)
+    check_sampler(config.sampler, config.batch_size, data)
     y0, parts = StateParts.split(state)
     check_initial_norm(y0, divergence_threshold)
     dtype = data.dtype

@@ -11,7 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree, Scalar
 
-from .._core._validation import check_int_at_least, check_key, check_shape, real_array
+from .._core._validation import check_choice, check_int_at_least, check_key, check_shape, real_array
+
+INITIALISATIONS = ("equinox", "haiku")
 
 
 class GANState(eqx.Module):
@@ -41,6 +43,7 @@ def mlp_gan(
     depth: int = 2,
     *,
     activation: Callable[[Array], Array] = jax.nn.silu,
+    init: str = "equinox",
     key: PRNGKeyArray,
 ) -> GANState:
     """A :class:`GANState` of two MLPs: D: R^d -> R and G: R^k -> R^d, each with ``depth`` hidden layers.
@@ -56,6 +59,10 @@ def mlp_gan(
         width: Units per hidden layer (>= 1).
         depth: Number of hidden layers (>= 1).
         activation: Elementwise activation of both networks.
+        init: How the weights of a layer with n inputs start. ``"equinox"`` (Equinox's default):
+            weights and biases uniform on [-1/sqrt(n), 1/sqrt(n)]. ``"haiku"`` (the default of
+            Haiku's ``hk.Linear``, which Qin et al.'s code uses): weights
+            N(0, 1/n) truncated to two standard deviations, biases zero.
         key: PRNG key for the weights.
 
     Returns:
@@ -66,10 +73,27 @@ def mlp_gan(
     check_key("key", key)
     if not callable(activation):
         raise ValueError(f"activation must be a callable elementwise function, got {activation!r:.60}")
+    check_choice("init", init, INITIALISATIONS)
     kd, kg = jax.random.split(key)
     disc = eqx.nn.MLP(data_dim, "scalar", width, depth, activation=activation, key=kd)
     gen = eqx.nn.MLP(latent_dim, data_dim, width, depth, activation=activation, key=kg)
+    if init == "haiku":
+        disc, gen = _haiku_init(disc, jax.random.fold_in(kd, 1)), _haiku_init(gen, jax.random.fold_in(kg, 1))
     return GANState(disc, gen, latent_dim)
+
+
+def _haiku_init(mlp: eqx.nn.MLP, key: PRNGKeyArray) -> eqx.nn.MLP:
+    """The MLP with Haiku's default ``hk.Linear`` start: W = truncnorm(-2, 2) / sqrt(n_in), b = 0."""
+    keys = jax.random.split(key, len(mlp.layers))
+    layers = []
+    for layer, k in zip(mlp.layers, keys):
+        w = layer.weight
+        w = jax.random.truncated_normal(k, -2.0, 2.0, w.shape, w.dtype) / np.sqrt(w.shape[1])
+        layer = eqx.tree_at(lambda lin: lin.weight, layer, w)
+        if layer.bias is not None:
+            layer = eqx.tree_at(lambda lin: lin.bias, layer, jnp.zeros_like(layer.bias))
+        layers.append(layer)
+    return eqx.tree_at(lambda m: m.layers, mlp, tuple(layers))
 
 
 class Minibatch(NamedTuple):

@@ -11,8 +11,8 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core._tree import tree_index
 from .._core._validation import check_bool, check_choice, check_finite, check_nonnegative, check_positive, real_array
-from ._checks import check_common, check_initial_norm, check_metric_fn
-from ._engine import MetricFn, RunConfig, run_batch
+from ._checks import check_common, check_initial_norm, check_metric_fn, check_sampler
+from ._engine import MetricFn, RunConfig, Sampler, run_batch
 from ._result import GANFlowResult
 from ._solve import make_stepper
 from ._state import GANState, StateParts
@@ -41,6 +41,7 @@ def sweep(
     b2: float = 0.999,
     unroll_stages: bool = False,
     save_states_every: int | None = None,
+    sampler: Sampler | None = None,
 ) -> GANFlowResult:
     """Many runs of :func:`solve_gan_flow` (or :func:`train_with_adam`) as one vmapped, compiled call.
 
@@ -80,6 +81,7 @@ def sweep(
         unroll_stages: As in :func:`solve_gan_flow`.
         save_states_every: As in :func:`solve_gan_flow`; ``result.states`` then has leading axes
             (r, n / s + 1).
+        sampler: Optional fresh samples for each minibatch, as in :func:`solve_gan_flow`.
 
     Returns:
         :class:`GANFlowResult` whose array leaves have a leading axis of size r.
@@ -96,10 +98,11 @@ def sweep(
     first = tree_index(state, 0) if batched_state else state
     data = check_common(flow, first, data, num_steps, save_every, batch_size, divergence_threshold, save_states_every)
     check_metric_fn(metric_fn)
+    check_sampler(sampler, batch_size, data)
     steps = _steps_per_run(step, r)
     flows = _flows_per_run(flow, dict(hyperparameters or {}), r, data.dtype)
     check_initial_norm(y0, divergence_threshold, batched=batched_state)
-    config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn, vmapped=True)
+    config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn, sampler, vmapped=True)
     put = _runs_sharding(r)
     state_axis = 0 if batched_state else None
     y0 = put(y0) if batched_state else y0

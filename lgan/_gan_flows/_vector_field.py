@@ -16,6 +16,7 @@ from ._regularisers import PENALTY_FORMS, PENALTY_MEASURES, generator_gradient_p
 from ._state import GANState, Minibatch, StateParts
 
 GENERATOR_LOSSES = ("minimax", "non_saturating")
+LAM_PLACEMENTS = ("field", "after_step")
 
 
 class GANFlow(eqx.Module):
@@ -36,6 +37,8 @@ class GANFlow(eqx.Module):
         anchor: The anchor point A of ``"mu_g_anc"``, or ``None``.
         lam: Weight lambda of Qin et al.'s penalty, or ``None`` for none.
         clip: Weight-clipping bound c, or ``None`` for none.
+        lam_placement: ``"field"`` (lambda's term is part of the vector field) or ``"after_step"``
+            (Qin et al.'s Algorithm 1: a separate step after the solver's step).
     """
 
     loss: str = eqx.field(static=True)
@@ -48,6 +51,7 @@ class GANFlow(eqx.Module):
     anchor: Float[Array, " d"] | None
     lam: Float[Array, ""] | None
     clip: Float[Array, ""] | None
+    lam_placement: str = eqx.field(static=True, default="field")
 
     def phis(self) -> tuple[Callable[[Array], Array], Callable[[Array], Array]]:
         """(phi_1, phi_2) of the loss (Khrulkov et al. 2021, eq. 2), built from array hyperparameters."""
@@ -98,14 +102,18 @@ class GANFlow(eqx.Module):
             x_hat = penalty_samples(self.penalty_measure, batch.x, fake, batch.u, anchor=self.anchor)
             pen = gradient_penalty(state.discriminator, x_hat, form=self.penalty_form)
             total = total + (0.5 * self.gamma if self.penalty_form == "simple" else self.gamma) * pen
-        if self.lam is not None:
-            g_params, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
-
-            def loss_g_of(gp):
-                return self.losses(GANState(state.discriminator, eqx.combine(gp, g_static), state.latent_dim), batch)[1]
-
-            total = total + self.lam * generator_gradient_penalty(loss_g_of, g_params)
+        if self.lam is not None and self.lam_placement == "field":
+            total = total + self.lam * self.generator_gradient_sq_norm(state, batch)
         return total
+
+    def generator_gradient_sq_norm(self, state: GANState, batch: Minibatch) -> Scalar:
+        """||d l_G / d phi||^2 on one minibatch, as a function of both players (Qin et al. 2020, eq. 11, before lambda)."""
+        g_params, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+
+        def loss_g_of(gp):
+            return self.losses(GANState(state.discriminator, eqx.combine(gp, g_static), state.latent_dim), batch)[1]
+
+        return generator_gradient_penalty(loss_g_of, g_params)
 
 
 def gan_flow(
@@ -120,6 +128,7 @@ def gan_flow(
     anchor: Float[Array, " d"] | None = None,
     lam: float | None = None,
     clip: float | None = None,
+    lam_placement: str = "field",
 ) -> GANFlow:
     """The vector field theta' = -grad_theta (l_D + regularisers), phi' = -grad_phi l_G (Qin et al. 2020, eq. 4).
 
@@ -139,10 +148,15 @@ def gan_flow(
             ``penalty_measure="mu_gp"``.
         anchor: The fixed point A of ``"mu_g_anc"``, shape (d,).
         lam: Weight lambda >= 0 of R(theta) = lambda ||d l_G / d phi||^2 (Qin et al. 2020, eq. 11);
-            ``None`` leaves it out. It enters the field at every stage (Qin et al.'s Algorithm 1
-            applies it as a separate Euler step after the ODE step; both agree to first order in h).
+            ``None`` leaves it out.
         clip: Weight clipping: after every step the discriminator's parameters are clipped to
             [-c, c] (the WGAN baseline); ``None`` for no clipping.
+        lam_placement: Where lambda's term acts. ``"field"``: it is part of the vector field, so a
+            solver evaluates it at every stage. ``"after_step"``: Qin et al.'s Algorithm 1, a
+            separate step theta <- theta - h lambda grad_theta ||d l_G / d phi||^2 after the
+            solver's step on the unregularised field, with the gradient taken at the parameters
+            before that step (same minibatch). The two agree exactly for Euler and to first order
+            in h for the other solvers.
 
     Returns:
         :class:`GANFlow`.
@@ -152,6 +166,7 @@ def gan_flow(
     check_choice("generator_loss", generator_loss, GENERATOR_LOSSES)
     check_choice("penalty_measure", penalty_measure, PENALTY_MEASURES)
     check_choice("penalty_form", penalty_form, PENALTY_FORMS)
+    check_choice("lam_placement", lam_placement, LAM_PLACEMENTS)
     dtype = jnp.result_type(float)
 
     def scalar(name, value, check):
@@ -186,6 +201,7 @@ def gan_flow(
         anchor=anchor_arr,
         lam=lam_arr,
         clip=clip_arr,
+        lam_placement=lam_placement,
     )
 
 
@@ -205,6 +221,18 @@ def gen_velocity(flow: GANFlow, parts: StateParts, d, g, batch: Minibatch):
     """phi' = -grad_phi l_G."""
     grad = jax.grad(lambda gg: flow.losses(parts.state(d, gg), batch)[1])(g)
     return jax.tree_util.tree_map(jnp.negative, grad)
+
+
+def lam_step(flow: GANFlow, parts: StateParts, y, d_new, batch: Minibatch, step):
+    """Qin et al.'s Algorithm 1: d_new - h lambda grad_theta ||d l_G / d phi||^2 at y = (theta, phi), or d_new unchanged.
+
+    Only with ``lam_placement="after_step"``; with ``"field"`` the term is already in the velocity.
+    """
+    if flow.lam is None or flow.lam_placement != "after_step":
+        return d_new
+    d, g = y
+    grad = jax.grad(lambda dd: flow.generator_gradient_sq_norm(parts.state(dd, g), batch))(d)
+    return jax.tree_util.tree_map(lambda a, b: a - step * flow.lam * b, d_new, grad)
 
 
 def strong_types(flow: GANFlow, dtype) -> GANFlow:

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from gan_flows._setup import DATA, FLOW, STATE, _params, _run_a
+from gan_flows._setup import DATA, FLOW, RUN_A, STATE, _params, _run_a
 from helpers import tree_allclose
 
 import lgan
@@ -256,3 +256,103 @@ def test_alternating_euler_is_the_hand_written_alternating_step(key):
 def test_solver_and_alternating_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _hand_written_pieces(key):
+    """The full-batch minibatch of step 0 and the split parameters, as the engine builds them."""
+    d, d_static = eqx.partition(STATE.discriminator, eqx.is_inexact_array)
+    g, g_static = eqx.partition(STATE.generator, eqx.is_inexact_array)
+    _, eval_key = jax.random.split(key)
+    x = jnp.asarray(DATA)[:, None]
+    batch = lgan.Minibatch(x, jax.random.normal(eval_key, (32, 1)), jax.random.uniform(jax.random.fold_in(eval_key, 1), (32,)))
+    state_of = lambda dd, gg: lgan.GANState(eqx.combine(dd, d_static), eqx.combine(gg, g_static), 1)  # noqa: E731
+    return d, g, batch, state_of
+
+
+@pytest.mark.slow
+def test_algorithm_1_is_the_hand_written_rk4_step_then_the_lambda_step(key):
+    # Qin et al. (2020), Algorithm 1: g = grad_theta ||d l_G / d phi||^2 at (theta_0, phi_0);
+    # (theta, phi) <- RK4 step of the unregularised field; theta <- theta - h lam g.
+    h, lam = 0.1, 0.3
+    flow = lgan.gan_flow("standard", generator_loss="non_saturating", gamma=0.5, penalty_measure="mu_gp", lam=lam, lam_placement="after_step")
+    out = lgan.solve_gan_flow(flow, STATE, DATA, solver="rk4", step=h, num_steps=1, batch_size=None, key=key)
+    d, g, batch, state_of = _hand_written_pieces(key)
+    plain = lgan.gan_flow("standard", generator_loss="non_saturating", gamma=0.5, penalty_measure="mu_gp")
+
+    def field(y):
+        dd, gg = y
+        vd = jax.grad(lambda a: plain.discriminator_objective(state_of(a, gg), batch))(dd)
+        vg = jax.grad(lambda b: plain.losses(state_of(dd, b), batch)[1])(gg)
+        return jax.tree_util.tree_map(jnp.negative, (vd, vg))
+
+    add = lambda y, k, c: jax.tree_util.tree_map(lambda a, b: a + c * b, y, k)  # noqa: E731
+    y0 = (d, g)
+    k1 = field(y0)
+    k2 = field(add(y0, k1, h / 2))
+    k3 = field(add(y0, k2, h / 2))
+    k4 = field(add(y0, k3, h))
+    y1 = jax.tree_util.tree_map(lambda y, a, b, c, e: y + h / 6 * (a + 2 * b + 2 * c + e), y0, k1, k2, k3, k4)
+
+    def gen_sq_norm(dd):
+        grad_g = jax.grad(lambda b: plain.losses(state_of(dd, b), batch)[1])(g)
+        return sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(grad_g))
+
+    g_theta = jax.grad(gen_sq_norm)(d)
+    d1 = jax.tree_util.tree_map(lambda a, b: a - h * lam * b, y1[0], g_theta)
+    np.testing.assert_allclose(_params(out.final), _params(state_of(d1, y1[1])), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.slow
+def test_lambda_after_the_step_and_in_the_field_agree_for_euler_and_to_second_order_for_rk4(key):
+    # Euler: theta_0 + h (v - lam g) either way (equal to round-off). RK4: the field version
+    # evaluates lam's term at every stage, Algorithm 1 once, so one step differs by O(h^2).
+    def final(placement, solver, h):
+        flow = lgan.gan_flow("standard", generator_loss="non_saturating", gamma=0.5, penalty_measure="mu_gp", lam=0.3, lam_placement=placement)
+        out = lgan.solve_gan_flow(flow, STATE, DATA, solver=solver, step=h, num_steps=1, batch_size=None, key=key)
+        return _params(out.final)
+
+    np.testing.assert_allclose(final("after_step", "euler", 0.1), final("field", "euler", 0.1), rtol=1e-13, atol=1e-15)
+    gaps = [float(jnp.linalg.norm(final("after_step", "rk4", h) - final("field", "rk4", h))) for h in (0.04, 0.02)]
+    assert gaps[0] > 0
+    order = np.log2(gaps[0] / gaps[1])
+    assert 1.8 < order < 2.2, order  # O(h^2): halving h quarters the gap
+
+
+def test_lam_placement_is_checked():
+    with pytest.raises(ValueError, match=r"lam_placement must be one of 'field', 'after_step'; got 'before'"):
+        lgan.gan_flow("standard", lam=0.1, lam_placement="before")
+
+
+@pytest.mark.slow
+def test_a_sampler_that_picks_data_points_gives_the_run_on_the_data_set(key):
+    # The minibatch rule draws indices with randint(k_x, (b,), 0, n); a sampler doing exactly that
+    # with the key it is given must reproduce the run on the fixed data set step for step.
+    x = jnp.asarray(DATA)[:, None]
+
+    def pick(k, b):
+        return x[jax.random.randint(k, (b,), 0, x.shape[0])]
+
+    fixed = _run_a(key)
+    fresh = _run_a(key, sampler=pick)
+    np.testing.assert_allclose(fresh.metrics["loss_d"], fixed.metrics["loss_d"], rtol=1e-13)
+    np.testing.assert_allclose(_params(fresh.final), _params(fixed.final), rtol=1e-13, atol=1e-15)
+    # and a sampler of another measure changes the run (the minibatches really come from it)
+    shifted = _run_a(key, sampler=lambda k, b: pick(k, b) + 1.0)
+    assert not np.allclose(_params(shifted.final), _params(fixed.final))
+    swept = lgan.sweep(FLOW, STATE, DATA, keys=key[None], step=0.1, sampler=pick, **RUN_A)
+    np.testing.assert_allclose(_params(swept.run(0).final), _params(fixed.final), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(sampler=3), r"sampler must be callable as sampler\(key, n\) -> \(n, d\) samples, got int"),
+        (dict(sampler=lambda k, b: jnp.zeros((b, 1)), batch_size=None), r"sampler needs a batch_size .*got batch_size=None"),
+        (dict(sampler=lambda k, b: jnp.zeros((b, 2))), r"sampler\(key, 8\) must return a real array of shape \(8, 1\) \(like the data\), got \(8, 2\)"),
+        (dict(sampler=lambda k, b: jnp.zeros((b, 1), dtype=jnp.int32)), r"must return a real array of shape \(8, 1\)"),
+        (dict(sampler=lambda k, b: 1 / 0), r"sampler\(key, 8\) failed: division by zero"),
+    ],
+)
+def test_sampler_errors(key, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _run_a(key, **kwargs)
