@@ -93,7 +93,7 @@ def test_figure_text_is_not_too_small(docname):
     """No figure text below MIN_FONT_PT (test_website.py turns that into pixels on the page)."""
     named_small = ("xx-small", "x-small")
     for i, c in code_cells(docname):
-        for size in re.findall(r"(?:fontsize|labelsize|size|title_fontsize)\s*=\s*([0-9.]+)", c.source):
+        for size in re.findall(r"\b(?:fontsize|labelsize|size|title_fontsize)\s*=\s*([0-9.]+)", c.source):
             assert float(size) >= MIN_FONT_PT, f"cell {i}: font size {size} < {MIN_FONT_PT} pt"
         for name in named_small:
             assert f'"{name}"' not in c.source and f"'{name}'" not in c.source, f"cell {i}: font size {name}"
