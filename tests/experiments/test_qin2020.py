@@ -1,0 +1,42 @@
+"""experiments/qin2020_mixture.py at its reduced (CI) size, and its summary: the script cannot rot."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script(name, *args):
+    """Run experiments/<name> in its own process (it sets JAX to float32)."""
+    return subprocess.run([sys.executable, str(ROOT / "experiments" / name), *args], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_reduced_run_writes_every_field_and_summarises(tmp_path):
+    out = tmp_path / "qin.json"
+    done = _script("qin2020_mixture.py", "--reduced", "--only", "figure2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["command"].startswith("python experiments/qin2020_mixture.py --reduced")
+    assert len(result["mixture"]["centres"]) == 16 and result["mixture"]["std"] == 0.02
+    runs = result["experiments"]["figure2"]
+    assert set(runs) == {"euler", "rk4"}
+    for run in runs.values():
+        seeds, settings = result["size"]["seeds"], 1
+        saves = result["size"]["steps"] // result["size"]["save_every"] + 1
+        for name in ("loss_d", "loss_g", "modes", "high_quality"):
+            assert len(run[name]) == seeds and len(run[name][0]) == settings and len(run[name][0][0]) == saves
+    done = _script("summarise_qin2020.py", str(out))
+    assert done.returncode == 0, done.stderr
+    table = done.stdout
+    assert "### figure2" in table and "| euler | 0.03 | 0.07 | 2 |" in table
+
+
+def test_unknown_experiment_is_refused_without_a_traceback(tmp_path):
+    done = _script("qin2020_mixture.py", "--only", "figure9", "--out", str(tmp_path / "x.json"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--only must name experiments among figure2, stability, lambda, ablations; got figure9" in done.stderr
