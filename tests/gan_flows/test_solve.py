@@ -221,18 +221,25 @@ def test_a_diffrax_solver_object_takes_the_same_steps_as_its_name(key):
     midpoint = lgan.solve_gan_flow(FLOW, STATE, DATA, solver=diffrax.Midpoint(), **kwargs)
     assert midpoint.solver == "Midpoint" and not bool(midpoint.diverged)
 
+def _hand_written_pieces(key):
+    """The full-batch minibatch of step 0 and the split parameters, as the engine builds them."""
+    d, d_static = eqx.partition(STATE.discriminator, eqx.is_inexact_array)
+    g, g_static = eqx.partition(STATE.generator, eqx.is_inexact_array)
+    _, eval_key = jax.random.split(key)
+    x = jnp.asarray(DATA)[:, None]
+    batch = lgan.Minibatch(x, jax.random.normal(eval_key, (32, 1)), jax.random.uniform(jax.random.fold_in(eval_key, 1), (32,)))
+    state_of = lambda dd, gg: lgan.GANState(eqx.combine(dd, d_static), eqx.combine(gg, g_static), 1)  # noqa: E731
+    return d, g, batch, state_of
+
+
+
 
 def test_alternating_euler_is_the_hand_written_alternating_step(key):
     # theta_1 = theta_0 - h grad_theta (l_D + R)(theta_0, phi_0); phi_1 = phi_0 - h grad_phi l_G(theta_1, phi_0)
     h = 0.1
     out = lgan.solve_gan_flow(FLOW, STATE, DATA, solver="euler", alternating=True, step=h, num_steps=1, batch_size=None, key=key)
     assert out.solver == "euler" and out.alternating
-    d, d_static = eqx.partition(STATE.discriminator, eqx.is_inexact_array)
-    g, g_static = eqx.partition(STATE.generator, eqx.is_inexact_array)
-    noise_key, eval_key = jax.random.split(key)
-    x = jnp.asarray(DATA)[:, None]
-    batch = lgan.Minibatch(x, jax.random.normal(eval_key, (32, 1)), jax.random.uniform(jax.random.fold_in(eval_key, 1), (32,)))
-    state_of = lambda dd, gg: lgan.GANState(eqx.combine(dd, d_static), eqx.combine(gg, g_static), 1)  # noqa: E731
+    d, g, batch, state_of = _hand_written_pieces(key)
     grad_d = jax.grad(lambda dd: FLOW.discriminator_objective(state_of(dd, g), batch))(d)
     d1 = jax.tree_util.tree_map(lambda a, b: a - h * b, d, grad_d)
     grad_g = jax.grad(lambda gg: FLOW.losses(state_of(d1, gg), batch)[1])(g)
@@ -256,17 +263,6 @@ def test_alternating_euler_is_the_hand_written_alternating_step(key):
 def test_solver_and_alternating_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
-
-
-def _hand_written_pieces(key):
-    """The full-batch minibatch of step 0 and the split parameters, as the engine builds them."""
-    d, d_static = eqx.partition(STATE.discriminator, eqx.is_inexact_array)
-    g, g_static = eqx.partition(STATE.generator, eqx.is_inexact_array)
-    _, eval_key = jax.random.split(key)
-    x = jnp.asarray(DATA)[:, None]
-    batch = lgan.Minibatch(x, jax.random.normal(eval_key, (32, 1)), jax.random.uniform(jax.random.fold_in(eval_key, 1), (32,)))
-    state_of = lambda dd, gg: lgan.GANState(eqx.combine(dd, d_static), eqx.combine(gg, g_static), 1)  # noqa: E731
-    return d, g, batch, state_of
 
 
 @pytest.mark.slow
