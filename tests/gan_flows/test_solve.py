@@ -221,6 +221,7 @@ def test_a_diffrax_solver_object_takes_the_same_steps_as_its_name(key):
     midpoint = lgan.solve_gan_flow(FLOW, STATE, DATA, solver=diffrax.Midpoint(), **kwargs)
     assert midpoint.solver == "Midpoint" and not bool(midpoint.diverged)
 
+
 def _hand_written_pieces(key):
     """The full-batch minibatch of step 0 and the split parameters, as the engine builds them."""
     d, d_static = eqx.partition(STATE.discriminator, eqx.is_inexact_array)
@@ -230,8 +231,6 @@ def _hand_written_pieces(key):
     batch = lgan.Minibatch(x, jax.random.normal(eval_key, (32, 1)), jax.random.uniform(jax.random.fold_in(eval_key, 1), (32,)))
     state_of = lambda dd, gg: lgan.GANState(eqx.combine(dd, d_static), eqx.combine(gg, g_static), 1)  # noqa: E731
     return d, g, batch, state_of
-
-
 
 
 def test_alternating_euler_is_the_hand_written_alternating_step(key):
