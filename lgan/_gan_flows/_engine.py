@@ -22,7 +22,7 @@ from .._core._tree import tree_norm, tree_prepend
 from ._regularisers import _clip_weights
 from ._result import GANFlowResult
 from ._state import GANState, Minibatch, StateParts, _draw_minibatch
-from ._vector_field import GANFlow, lam_step, velocity
+from ._vector_field import GANFlow, disc_velocity, gen_velocity, lam_step, velocity
 
 MetricFn = Callable[[GANState, Float[Array, "n d"], Float[Array, "n k"]], dict]
 Sampler = Callable[[PRNGKeyArray, int], Float[Array, "b d"]]
@@ -126,10 +126,14 @@ class ODEStepper(eqx.Module):
         solver: The Diffrax solver.
         unroll: Evaluate an explicit Runge-Kutta solver's tableau with the stages unrolled
             (:func:`lgan._core._solvers.erk_stages`) instead of calling ``solver.step``.
+        per_player: Step each player's own field with the other player held where the step
+            started, (theta', phi') = (v_theta(theta, phi_k), v_phi(theta_k, phi)), as the public
+            ODE-GAN code does; the same step as the joint one for Euler, not for RK4 or Heun.
     """
 
     solver: diffrax.AbstractSolver
     unroll: bool = eqx.field(static=True, default=False)
+    per_player: bool = eqx.field(static=True, default=False)
     alternating = False
 
     @property
@@ -137,12 +141,20 @@ class ODEStepper(eqx.Module):
         """The name results report (:func:`lgan._core._solvers.solver_label`)."""
         return solver_label(self.solver)
 
+    def _field(self, problem: Problem, y, args):
+        """The field the solver steps: v(y) on ``args = (batch, y_k)``, or each player's own with y_k's opponent."""
+        batch, y_k = args
+        if not self.per_player:
+            return problem.velocity(y, batch)
+        (d, g), (d_k, g_k) = y, y_k
+        return disc_velocity(problem.flow, problem.parts, d, g_k, batch), gen_velocity(problem.flow, problem.parts, d_k, g, batch)
+
     def _term(self, problem: Problem) -> diffrax.ODETerm:
-        return diffrax.ODETerm(lambda t, y, args: problem.velocity(y, args))
+        return diffrax.ODETerm(lambda t, y, args: self._field(problem, y, args))
 
     def init(self, problem: Problem, y0, step):
         """The solver's state before the first step."""
-        return self.solver.init(self._term(problem), 0.0, step, y0, problem.batch(0))
+        return self.solver.init(self._term(problem), 0.0, step, y0, (problem.batch(0), y0))
 
     def advance(self, problem: Problem, step):
         """``advance(y, solver_state, k)``: one step of size h on the field of step k's minibatch."""
@@ -150,18 +162,20 @@ class ODEStepper(eqx.Module):
             tableau = self.solver.tableau
 
             def unrolled(y, solver_state, k):
-                batch = problem.batch(k)
-                ks = erk_stages(tableau, lambda i, yy: problem.velocity(yy, batch), y, step)
+                args = (problem.batch(k), y)
+                ks = erk_stages(tableau, lambda i, yy: self._field(problem, yy, args), y, step)
                 d, g = combine_stages(y, tableau.b_sol, ks, step)
-                return (problem.finish_step(y, d, batch, step), g), solver_state
+                return (problem.finish_step(y, d, args[0], step), g), solver_state
 
             return unrolled
-        # A first-same-as-last solver must evaluate its first stage afresh when the batch changes.
-        stock = ode_advance(self.solver, self._term(problem), step, None, made_jump=problem.batch_size is not None)
+        # A first-same-as-last solver must evaluate its first stage afresh when the field changes
+        # (a new minibatch, or new opponents held fixed).
+        made_jump = problem.batch_size is not None or self.per_player
+        stock = ode_advance(self.solver, self._term(problem), step, None, made_jump=made_jump)
 
         def stepped(y, solver_state, k):
             batch = problem.batch(k)
-            (d, g), solver_state = stock(y, solver_state, k, args=batch)
+            (d, g), solver_state = stock(y, solver_state, k, args=(batch, y))
             return (problem.finish_step(y, d, batch, step), g), solver_state
 
         return stepped

@@ -6,7 +6,7 @@ import diffrax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._core._solvers import as_solver, check_alternating
+from .._core._solvers import as_solver, check_alternating, solver_label
 from .._core._validation import check_bool, check_key, check_probability
 from ._checks import check_common, check_initial_norm, check_metric_fn, check_sampler, check_step
 from ._engine import MetricFn, ODEStepper, RunConfig, Sampler, run_single
@@ -16,15 +16,18 @@ from ._state import GANState, StateParts
 from ._vector_field import GANFlow, strong_types
 
 
-def make_stepper(solver, *, alternating=False, unroll_stages=False, b1=0.5, b2=0.999, extra: tuple[str, ...] = ()):
+def make_stepper(solver, *, alternating=False, unroll_stages=False, per_player=False, b1=0.5, b2=0.999, extra: tuple[str, ...] = ()):
     """The stepper of ``solver=`` (a name, a Diffrax ODE solver, or ``"adam"`` where ``extra`` allows it)."""
     solver = as_solver(solver, extra=extra)
     alternating = check_alternating(alternating, solver, also=extra)
     unroll = check_bool("unroll_stages", unroll_stages)
+    per_player = check_bool("per_player", per_player)
+    if per_player and (isinstance(solver, str) or alternating):
+        raise ValueError(f"per_player=True needs an ODE solver stepped simultaneously, got solver={solver_label(solver)!r}" + (" with alternating=True" if alternating else ""))
     b1, b2 = check_probability("b1", b1), check_probability("b2", b2)  # checked even where unused
     if isinstance(solver, str):  # "adam"
         return PlayerStepper("adam", alternating, b1, b2)
-    return PlayerStepper("euler", True) if alternating else ODEStepper(solver, unroll)
+    return PlayerStepper("euler", True) if alternating else ODEStepper(solver, unroll, per_player)
 
 
 def solve_gan_flow(
@@ -42,6 +45,7 @@ def solve_gan_flow(
     metric_fn: MetricFn | None = None,
     divergence_threshold: float = 1e6,
     unroll_stages: bool = False,
+    per_player: bool = False,
     save_states_every: int | None = None,
     sampler: Sampler | None = None,
 ) -> GANFlowResult:
@@ -75,6 +79,11 @@ def solve_gan_flow(
             unrolled instead of calling Diffrax's ``solver.step`` (same scheme, equal up to
             round-off). Diffrax's generic step loops over the stages, which keeps XLA from fusing
             across them; ``lgan.RK4`` already unrolls its stages, so this mainly changes Heun.
+        per_player: Step each player's own gradient field with the other player held at the start
+            of the step, (theta', phi') = (v_theta(theta, phi_k), v_phi(theta_k, phi)), as the public
+            ODE-GAN code (Qin et al. 2020) does: each player's RK4 then sees its opponent only
+            through the first stage, so the step follows the joint flow to first order only. The
+            same step as ``False`` for Euler.
         save_states_every: Also keep the whole state every s steps (s a multiple of ``save_every``
             that divides ``num_steps``) in ``result.states``, e.g. to draw the generator during
             training; ``None`` keeps only the final state.
@@ -85,7 +94,7 @@ def solve_gan_flow(
     Returns:
         :class:`GANFlowResult`.
     """
-    stepper = make_stepper(solver, alternating=alternating, unroll_stages=unroll_stages)
+    stepper = make_stepper(solver, alternating=alternating, unroll_stages=unroll_stages, per_player=per_player)
     check_step("step", step)
     config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn, sampler)
     return _solve(flow, state, data, config, step=step, key=key, divergence_threshold=divergence_threshold)

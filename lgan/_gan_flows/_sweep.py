@@ -40,6 +40,7 @@ def sweep(
     b1: float = 0.5,
     b2: float = 0.999,
     unroll_stages: bool = False,
+    per_player: bool = False,
     save_states_every: int | None = None,
     sampler: Sampler | None = None,
 ) -> GANFlowResult:
@@ -79,6 +80,7 @@ def sweep(
         b1: Adam's beta_1 in [0, 1) (Adam only).
         b2: Adam's beta_2 in [0, 1) (Adam only).
         unroll_stages: As in :func:`solve_gan_flow`.
+        per_player: As in :func:`solve_gan_flow`.
         save_states_every: As in :func:`solve_gan_flow`; ``result.states`` then has leading axes
             (r, n / s + 1).
         sampler: Optional fresh samples for each minibatch, as in :func:`solve_gan_flow`.
@@ -86,7 +88,7 @@ def sweep(
     Returns:
         :class:`GANFlowResult` whose array leaves have a leading axis of size r.
     """
-    stepper = make_stepper(solver, alternating=alternating, unroll_stages=unroll_stages, b1=b1, b2=b2, extra=("adam",))
+    stepper = make_stepper(solver, alternating=alternating, unroll_stages=unroll_stages, per_player=per_player, b1=b1, b2=b2, extra=("adam",))
     batched_state = check_bool("batched_state", batched_state)
     r = _check_keys(keys)
     if not isinstance(state, GANState):

@@ -313,6 +313,68 @@ def test_lambda_after_the_step_and_in_the_field_agree_for_euler_and_to_second_or
     assert 1.8 < order < 2.2, order  # O(h^2): halving h quarters the gap
 
 
+@pytest.mark.slow
+def test_per_player_rk4_is_each_players_hand_written_rk4_with_the_other_held(key):
+    # The public ODE-GAN code: phi <- RK4 of phi' = -grad_phi l_G(theta_0, phi); theta <- RK4 of
+    # theta' = -grad_theta l_D(theta, phi_0); then Algorithm 1's lambda step at (theta_0, phi_0).
+    h, lam = 0.1, 0.3
+    flow = lgan.gan_flow("standard", generator_loss="non_saturating", lam=lam, lam_placement="after_step")
+    out = lgan.solve_gan_flow(flow, STATE, DATA, solver="rk4", per_player=True, step=h, num_steps=1, batch_size=None, key=key)
+    d, g, batch, state_of = _hand_written_pieces(key)
+    plain = lgan.gan_flow("standard", generator_loss="non_saturating")
+
+    def rk4(f, y0):
+        add = lambda y, k, c: jax.tree_util.tree_map(lambda a, b: a + c * b, y, k)  # noqa: E731
+        k1 = f(y0)
+        k2 = f(add(y0, k1, h / 2))
+        k3 = f(add(y0, k2, h / 2))
+        k4 = f(add(y0, k3, h))
+        return jax.tree_util.tree_map(lambda y, a, b, c, e: y + h / 6 * (a + 2 * b + 2 * c + e), y0, k1, k2, k3, k4)
+
+    neg = lambda t: jax.tree_util.tree_map(jnp.negative, t)  # noqa: E731
+    d1 = rk4(lambda dd: neg(jax.grad(lambda a: plain.discriminator_objective(state_of(a, g), batch))(dd)), d)
+    g1 = rk4(lambda gg: neg(jax.grad(lambda b: plain.losses(state_of(d, b), batch)[1])(gg)), g)
+
+    def gen_sq_norm(dd):
+        grad_g = jax.grad(lambda b: plain.losses(state_of(dd, b), batch)[1])(g)
+        return sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(grad_g))
+
+    d1 = jax.tree_util.tree_map(lambda a, b: a - h * lam * b, d1, jax.grad(gen_sq_norm)(d))
+    np.testing.assert_allclose(_params(out.final), _params(state_of(d1, g1)), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.slow
+def test_per_player_is_the_joint_step_for_euler_and_first_order_in_the_coupling_for_rk4(key):
+    # Euler evaluates the field once, at (theta_0, phi_0), either way. RK4 per player sees the
+    # opponent only at the start of the step: one step differs from the joint RK4 step by O(h^2).
+    def final(per_player, solver, h, unroll=False):
+        out = lgan.solve_gan_flow(FLOW, STATE, DATA, solver=solver, per_player=per_player, unroll_stages=unroll, step=h, num_steps=1, batch_size=None, key=key)
+        return _params(out.final)
+
+    np.testing.assert_array_equal(final(True, "euler", 0.1), final(False, "euler", 0.1))
+    np.testing.assert_allclose(final(True, "heun", 0.1, unroll=True), final(True, "heun", 0.1), rtol=1e-13, atol=1e-15)
+    gaps = [float(jnp.linalg.norm(final(True, "rk4", h) - final(False, "rk4", h))) for h in (0.04, 0.02)]
+    assert gaps[0] > 0
+    order = np.log2(gaps[0] / gaps[1])
+    assert 1.8 < order < 2.2, order  # O(h^2): halving h quarters the gap
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: lgan.solve_gan_flow(FLOW, STATE, DATA, per_player="yes", step=0.1, num_steps=1, key=jax.random.key(0)),
+         r"per_player must be True or False, got 'yes'"),
+        (lambda: lgan.solve_gan_flow(FLOW, STATE, DATA, solver="euler", alternating=True, per_player=True, step=0.1, num_steps=1, key=jax.random.key(0)),
+         r"per_player=True needs an ODE solver stepped simultaneously, got solver='euler' with alternating=True"),
+        (lambda: lgan.sweep(FLOW, STATE, DATA, keys=jax.random.split(jax.random.key(0), 2), solver="adam", per_player=True, step=0.1, num_steps=1),
+         r"per_player=True needs an ODE solver stepped simultaneously, got solver='adam'"),
+    ],
+)
+def test_per_player_errors(call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call()
+
+
 def test_lam_placement_is_checked():
     with pytest.raises(ValueError, match=r"lam_placement must be one of 'field', 'after_step'; got 'before'"):
         lgan.gan_flow("standard", lam=0.1, lam_placement="before")
