@@ -325,3 +325,35 @@ def sample_quality_metrics(
         return out
 
     return metric_fn
+
+
+def gradient_norm_metrics(flow):
+    """A ``metric_fn`` that records the players' gradient norms ``grad_norm_d`` = ||d l_D / d theta|| and ``grad_norm_g`` = ||d l_G / d phi||.
+
+    The losses are the unregularised ones of ``flow`` (``flow.losses``) on the whole data set and
+    the evaluation latents, the quantities Qin et al. (2020, Figure 2 and Appendix H.3) plot: the
+    regulariser lambda ||d l_G / d phi||^2 exists to keep the second one bounded.
+
+    Args:
+        flow: The :class:`lgan.GANFlow` of the run.
+
+    Returns:
+        ``metric_fn(state, x, z) -> dict`` of two scalars, for :func:`lgan.solve_gan_flow` and
+        :func:`lgan.sweep` (combine it with others in a ``metric_fn`` of your own).
+    """
+    from ._state import GANState, Minibatch
+    from ._vector_field import GANFlow
+
+    if not isinstance(flow, GANFlow):
+        raise ValueError(f"flow must be an lgan.GANFlow (build it with lgan.gan_flow), got {type(flow).__name__}")
+
+    def metric_fn(state, x, z):
+        batch = Minibatch(x, z, jnp.zeros(x.shape[0], dtype=x.dtype))
+        d, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
+        g, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
+        grad_d = jax.grad(lambda dd: flow.losses(GANState(eqx.combine(dd, d_static), state.generator, state.latent_dim), batch)[0])(d)
+        grad_g = jax.grad(lambda gg: flow.losses(GANState(state.discriminator, eqx.combine(gg, g_static), state.latent_dim), batch)[1])(g)
+        norm = lambda t: jnp.sqrt(sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(t)))  # noqa: E731
+        return {"grad_norm_d": norm(grad_d), "grad_norm_g": norm(grad_g)}
+
+    return metric_fn

@@ -274,3 +274,39 @@ def test_frechet_distance_rejects_strings_and_complex():
         lgan.frechet_distance("abc", np.ones((3, 1)))
     with pytest.raises(TypeError, match="y must be real, got complex value"):
         lgan.frechet_distance(np.ones((3, 1)), np.ones((3, 1)) * 1j)
+
+
+def test_gradient_norms_are_the_loss_slopes_along_the_gradients():
+    # ||grad f|| is the slope of f along u = grad f / ||grad f||: central differences of the losses,
+    # evaluated by hand (sigmoid cross-entropy, non-saturating l_G), error O(eps^2) ~ 1e-10.
+    import equinox as eqx
+    import jax.numpy as jnp
+    from gan_flows._setup import DATA, STATE
+
+    flow = lgan.gan_flow("standard", generator_loss="non_saturating")
+    x, z = jnp.asarray(DATA)[:, None], jax.random.normal(jax.random.key(3), (32, 1))
+    out = lgan.gradient_norm_metrics(flow)(STATE, x, z)
+    d, d_static = eqx.partition(STATE.discriminator, eqx.is_inexact_array)
+    g, g_static = eqx.partition(STATE.generator, eqx.is_inexact_array)
+
+    def loss_d(dd):
+        disc = eqx.combine(dd, d_static)
+        fake = jax.vmap(STATE.generator)(z)
+        return jnp.mean(jax.nn.softplus(-jax.vmap(disc)(x))) + jnp.mean(jax.nn.softplus(jax.vmap(disc)(fake)))
+
+    def loss_g(gg):
+        fake = jax.vmap(eqx.combine(gg, g_static))(z)
+        return jnp.mean(jax.nn.softplus(-jax.vmap(STATE.discriminator)(fake)))
+
+    eps = 1e-5
+    for name, f, p in (("grad_norm_d", loss_d, d), ("grad_norm_g", loss_g, g)):
+        grad = jax.grad(f)(p)
+        unit = jax.tree_util.tree_map(lambda a: a / float(jnp.sqrt(sum(jnp.sum(b**2) for b in jax.tree_util.tree_leaves(grad)))), grad)
+        step = lambda c: jax.tree_util.tree_map(lambda a, b: a + c * b, p, unit)  # noqa: E731
+        slope = (f(step(eps)) - f(step(-eps))) / (2 * eps)
+        np.testing.assert_allclose(float(out[name]), float(slope), rtol=1e-7)
+
+
+def test_gradient_norm_metrics_wants_a_flow():
+    with pytest.raises(ValueError, match="flow must be an lgan.GANFlow"):
+        lgan.gradient_norm_metrics("standard")
