@@ -2,9 +2,11 @@
 
 For each run: whether it diverged, the modes covered at the end (of 16), the first saved step at
 which all 16 are covered, the distance of the final losses from the Nash values (log 4 for the
-discriminator, log 2 for the generator) and the final fraction of high-quality samples.
+discriminator, log 2 for the generator) and the final fraction of high-quality samples (within
+3 standard deviations, 0.06, of the nearest centre); where the file has them, the same two scores
+within 0.25 of the nearest centre and the final norm of the generator's gradient.
 
-Usage: python experiments/summarise_qin2020.py experiments/results/qin2020_mixture.json
+Usage: python experiments/summarise_qin2020.py lgan/_results/qin2020_mixture_figure2.json
 """
 
 from __future__ import annotations
@@ -41,9 +43,13 @@ def summary(run: dict, num_modes: int) -> list[dict]:
                 "median l_D - log 4 (abs)": float(np.nanmedian(np.abs(loss_d - NASH_D))),
                 "median l_G - log 2 (abs)": float(np.nanmedian(np.abs(loss_g - NASH_G))),
                 "median high-quality fraction": float(np.nanmedian(np.asarray(run["high_quality"], dtype=float)[:, j, -1])),
-                "seconds": run["seconds"],
             }
         )
+        if "modes_loose" in run:  # files written before the loose radius and the gradient norms were recorded lack them
+            rows[-1]["median final modes within 0.25"] = float(np.nanmedian(np.asarray(run["modes_loose"], dtype=float)[:, j, -1]))
+            rows[-1]["median fraction within 0.25"] = float(np.nanmedian(np.asarray(run["high_quality_loose"], dtype=float)[:, j, -1]))
+            rows[-1]["median final grad l_G norm"] = float(np.nanmedian(np.asarray(run["grad_norm_g"], dtype=float)[:, j, -1]))
+        rows[-1]["seconds"] = run["seconds"]
     return rows
 
 

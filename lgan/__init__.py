@@ -113,6 +113,8 @@ from ._core._measures import sample_two_gaussian_mixture as sample_two_gaussian_
 from ._gan_flows._metrics import frechet_distance as frechet_distance
 from ._gan_flows._metrics import gaussian_frechet_distance as gaussian_frechet_distance
 from ._gan_flows._metrics import mode_coverage as mode_coverage
+from ._core._experiment_results import experiment_result as experiment_result
+from ._gan_flows._metrics import gradient_norm_metrics as gradient_norm_metrics
 from ._gan_flows._metrics import sample_quality_metrics as sample_quality_metrics
 
 __version__ = "0.1.0"
@@ -231,5 +233,7 @@ __all__ = [
     "frechet_distance",
     "gaussian_frechet_distance",
     "mode_coverage",
+    "gradient_norm_metrics",
+    "experiment_result",
     "sample_quality_metrics",
 ]
