@@ -37,7 +37,8 @@ STAMP = CACHE / "lgan-code-hash"
 def code_hash() -> str:
     """Hash of everything besides a chapter's own code that its outputs depend on."""
     h = hashlib.sha256()
-    files = sorted((ROOT / "lgan").rglob("*.py")) + [ROOT / n for n in ("requirements.txt", "pyproject.toml", "_config.yml")]
+    files = sorted((ROOT / "lgan").rglob("*.py")) + sorted((ROOT / "lgan" / "_results").glob("*"))  # the result files chapters read
+    files += [ROOT / n for n in ("requirements.txt", "pyproject.toml", "_config.yml")]
     for path in files:
         h.update(path.relative_to(ROOT).as_posix().encode())
         h.update(path.read_bytes())

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core._solvers import as_solver, check_alternating, solver_label
-from .._core._validation import check_bool, check_key, check_probability
+from .._core._validation import check_bool, check_int_at_least, check_key, check_probability
 from ._checks import check_common, check_initial_norm, check_metric_fn, check_sampler, check_step
 from ._engine import MetricFn, ODEStepper, RunConfig, Sampler, run_single
 from ._players import PlayerStepper
@@ -16,18 +16,25 @@ from ._state import GANState, StateParts
 from ._vector_field import GANFlow, strong_types
 
 
-def make_stepper(solver, *, alternating=False, unroll_stages=False, per_player=False, b1=0.5, b2=0.999, extra: tuple[str, ...] = ()):
+def make_stepper(solver, *, alternating=False, critic_steps=1, unroll_stages=False, per_player=False, b1=0.5, b2=0.999, extra: tuple[str, ...] = ()):
     """The stepper of ``solver=`` (a name, a Diffrax ODE solver, or ``"adam"`` where ``extra`` allows it)."""
+    check_int_at_least("critic_steps", critic_steps, 1)
     solver = as_solver(solver, extra=extra)
     alternating = check_alternating(alternating, solver, also=extra)
+    players = isinstance(solver, str) or alternating
+    if critic_steps != 1 and not players:
+        raise ValueError(
+            f"critic_steps={critic_steps} needs the players' updates (solver='adam', or solver='euler' with alternating=True), "
+            f"got solver={solver_label(solver)!r}"
+        )
     unroll = check_bool("unroll_stages", unroll_stages)
     per_player = check_bool("per_player", per_player)
     if per_player and (isinstance(solver, str) or alternating):
         raise ValueError(f"per_player=True needs an ODE solver stepped simultaneously, got solver={solver_label(solver)!r}" + (" with alternating=True" if alternating else ""))
     b1, b2 = check_probability("b1", b1), check_probability("b2", b2)  # checked even where unused
     if isinstance(solver, str):  # "adam"
-        return PlayerStepper("adam", alternating, b1, b2)
-    return PlayerStepper("euler", True) if alternating else ODEStepper(solver, unroll, per_player)
+        return PlayerStepper("adam", alternating, int(critic_steps), b1, b2)
+    return PlayerStepper("euler", True, int(critic_steps)) if alternating else ODEStepper(solver, unroll, per_player)
 
 
 def solve_gan_flow(
@@ -39,6 +46,7 @@ def solve_gan_flow(
     step: float,
     num_steps: int,
     alternating: bool = False,
+    critic_steps: int = 1,
     batch_size: int | None = 64,
     save_every: int = 1,
     key: PRNGKeyArray,
@@ -68,6 +76,9 @@ def solve_gan_flow(
         num_steps: n >= 1.
         alternating: Alternating Euler updates (the discriminator first, then the generator at the
             new discriminator); only with ``solver="euler"``.
+        critic_steps: With ``alternating=True``: the discriminator's Euler steps per generator
+            step (c >= 1), each on its own minibatch (notes of ``lgan/_gan_flows/_players.py``);
+            1 with an ODE solver.
         batch_size: Minibatch size b >= 1; ``None`` for the full data set and a fixed latent
             sample (a deterministic ODE).
         save_every: Save metrics every e steps; e must divide ``num_steps``.
@@ -94,7 +105,7 @@ def solve_gan_flow(
     Returns:
         :class:`GANFlowResult`.
     """
-    stepper = make_stepper(solver, alternating=alternating, unroll_stages=unroll_stages, per_player=per_player)
+    stepper = make_stepper(solver, alternating=alternating, critic_steps=critic_steps, unroll_stages=unroll_stages, per_player=per_player)
     check_step("step", step)
     config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn, sampler)
     return _solve(flow, state, data, config, step=step, key=key, divergence_threshold=divergence_threshold)
@@ -108,6 +119,7 @@ def train_with_adam(
     learning_rate: float,
     num_steps: int,
     alternating: bool = False,
+    critic_steps: int = 1,
     b1: float = 0.5,
     b2: float = 0.999,
     batch_size: int | None = 64,
@@ -132,6 +144,9 @@ def train_with_adam(
         learning_rate: Adam's learning rate > 0 (both players).
         num_steps: Number of updates n >= 1.
         alternating: Alternating (discriminator first) instead of simultaneous updates.
+        critic_steps: The discriminator's updates per generator update (c >= 1; WGAN's n_critic),
+            each on its own minibatch: step k's, then c - 1 more (notes of
+            ``lgan/_gan_flows/_players.py``); 1 is the usual one-for-one step.
         b1: Adam's beta_1 in [0, 1) (0.5 is the usual GAN choice).
         b2: Adam's beta_2 in [0, 1).
         batch_size: Minibatch size, or ``None`` for the full data set.
@@ -147,7 +162,7 @@ def train_with_adam(
         :class:`GANFlowResult` with ``solver="adam"`` and ``alternating`` as given.
     """
     check_step("learning_rate", learning_rate)
-    stepper = make_stepper("adam", alternating=alternating, b1=b1, b2=b2, extra=("adam",))
+    stepper = make_stepper("adam", alternating=alternating, critic_steps=critic_steps, b1=b1, b2=b2, extra=("adam",))
     config = RunConfig(stepper, num_steps, save_every, save_states_every, batch_size, metric_fn, sampler)
     return _solve(flow, state, data, config, step=learning_rate, key=key, divergence_threshold=divergence_threshold)
 

@@ -31,6 +31,7 @@ def sweep(
     num_steps: int,
     solver: str | diffrax.AbstractSolver = "rk4",
     alternating: bool = False,
+    critic_steps: int = 1,
     hyperparameters: dict | None = None,
     batched_state: bool = False,
     batch_size: int | None = 64,
@@ -70,6 +71,8 @@ def sweep(
         num_steps: n >= 1.
         solver: As in :func:`solve_gan_flow`, or ``"adam"`` for the runs of :func:`train_with_adam`.
         alternating: Alternating updates (discriminator first); with ``"euler"`` or ``"adam"`` only.
+        critic_steps: The discriminator's updates per generator update, as in :func:`train_with_adam`
+            (``"adam"``, or ``"euler"`` with ``alternating=True``; 1 otherwise).
         hyperparameters: Dict from names in ``("alpha", "beta", "gamma", "lam", "clip")`` to
             arrays of shape (r,).
         batched_state: Whether ``state`` carries one state per run.
@@ -88,7 +91,7 @@ def sweep(
     Returns:
         :class:`GANFlowResult` whose array leaves have a leading axis of size r.
     """
-    stepper = make_stepper(solver, alternating=alternating, unroll_stages=unroll_stages, per_player=per_player, b1=b1, b2=b2, extra=("adam",))
+    stepper = make_stepper(solver, alternating=alternating, critic_steps=critic_steps, unroll_stages=unroll_stages, per_player=per_player, b1=b1, b2=b2, extra=("adam",))
     batched_state = check_bool("batched_state", batched_state)
     r = _check_keys(keys)
     if not isinstance(state, GANState):
