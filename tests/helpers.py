@@ -1,7 +1,18 @@
 """Shared test helpers (import with ``from helpers import tree_allclose``)."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import jax
 import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_experiment(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``experiments/<name>`` in its own process (the scripts set JAX to float32), from the repository root."""
+    return subprocess.run([sys.executable, str(ROOT / "experiments" / name), *args], check=False, capture_output=True, text=True, cwd=ROOT)
 
 
 def tree_allclose(x, y, *, rtol: float = 1e-7, atol: float = 0.0) -> bool:

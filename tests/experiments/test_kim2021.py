@@ -1,24 +1,15 @@
 """experiments/kim2021_toy.py at its reduced (CI) size, and its summary: the script cannot rot."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _script(name, *args):
-    """Run experiments/<name> in its own process (it sets JAX to float32)."""
-    return subprocess.run([sys.executable, str(ROOT / "experiments" / name), *args], capture_output=True, text=True, cwd=ROOT)
+from helpers import run_experiment
 
 
 @pytest.mark.slow
 def test_reduced_run_writes_every_field_and_summarises(tmp_path):
     out = tmp_path / "kim.json"
-    done = _script("kim2021_toy.py", "--reduced", "--only", "grid,swissroll,mu_g_anc", "--out", str(out))
+    done = run_experiment("kim2021_toy.py", "--reduced", "--only", "grid,swissroll,mu_g_anc", "--out", str(out))
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["command"] == f"python experiments/kim2021_toy.py --reduced --only grid,swissroll,mu_g_anc --out {out}"
@@ -43,7 +34,7 @@ def test_reduced_run_writes_every_field_and_summarises(tmp_path):
         for name in names:
             assert len(run[name]) == seeds and all(len(per_seed) == saves for per_seed in run[name])
         assert ("modes" in run) == (dataset == "grid")
-    done = _script("summarise_kim2021.py", str(out))
+    done = run_experiment("summarise_kim2021.py", str(out))
     assert done.returncode == 0, done.stderr
     table = done.stdout
     assert "### grid" in table and "### swissroll" in table
@@ -59,7 +50,7 @@ def test_reduced_run_writes_every_field_and_summarises(tmp_path):
     ],
 )
 def test_unknown_names_are_refused_without_a_traceback(tmp_path, only, message):
-    done = _script("kim2021_toy.py", "--only", only, "--out", str(tmp_path / "x.json"))
+    done = run_experiment("kim2021_toy.py", "--only", only, "--out", str(tmp_path / "x.json"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert message in done.stderr
     assert not (tmp_path / "x.json").exists()

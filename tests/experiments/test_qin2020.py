@@ -1,25 +1,16 @@
 """experiments/qin2020_mixture.py at its reduced (CI) size, and its summary: the script cannot rot."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _script(name, *args):
-    """Run experiments/<name> in its own process (it sets JAX to float32)."""
-    return subprocess.run([sys.executable, str(ROOT / "experiments" / name), *args], capture_output=True, text=True, cwd=ROOT)
+from helpers import run_experiment
 
 
 @pytest.mark.slow
 def test_reduced_run_writes_every_field_and_summarises(tmp_path):
     out = tmp_path / "qin.json"
-    done = _script("qin2020_mixture.py", "--reduced", "--only", "figure2", "--out", str(out))
+    done = run_experiment("qin2020_mixture.py", "--reduced", "--only", "figure2", "--out", str(out))
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["command"].startswith("python experiments/qin2020_mixture.py --reduced")
@@ -35,13 +26,13 @@ def test_reduced_run_writes_every_field_and_summarises(tmp_path):
     drawings = np.load(out.with_suffix(".npz"))  # seed 0 at 0, n/3, 2n/3, n steps
     assert drawings["rk4 per player/samples"].shape == (4, 2000, 2)
     assert drawings["euler/discriminator"].shape == (4, drawings["grid"].size, drawings["grid"].size)
-    done = _script("summarise_qin2020.py", str(out))
+    done = run_experiment("summarise_qin2020.py", str(out))
     assert done.returncode == 0, done.stderr
     table = done.stdout
     assert "### figure2" in table and "| euler | 0.03 | 0.07 | 2 |" in table and "| rk4 per player | 0.03 |" in table
 
 
 def test_unknown_experiment_is_refused_without_a_traceback(tmp_path):
-    done = _script("qin2020_mixture.py", "--only", "figure9", "--out", str(tmp_path / "x.json"))
+    done = run_experiment("qin2020_mixture.py", "--only", "figure9", "--out", str(tmp_path / "x.json"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--only must name experiments among figure2, stability, large_steps, public_defaults, lambda, ablations; got figure9" in done.stderr
