@@ -20,9 +20,9 @@ and as many latents. lgan has no distance that sees the swiss roll's shape (ener
 sliced Wasserstein); its only distance is the Frechet one, which compares means and covariances.
 
 Sizes:
-- ``paper``: the paper's (width 512, 200K / 100K steps): far beyond this 2-core CPU; the script
-  measures the cost of one generator step at that width (a short single run after compiling)
-  and records it with the extrapolated total.
+- ``paper`` (``--paper``): the paper's (width 512, 200K / 100K steps), a GPU's work: far beyond
+  this 2-core CPU. Every size measures the cost of one generator step at width 512 (a short single
+  run after compiling) and records it with the extrapolated total for the paper's runs.
 - ``cpu`` (the default): depth, latent, batch, critic steps, optimiser and penalty weights as in
   the paper; the width and the number of generator steps shrunk to fit about 25 minutes of CPU.
 - ``reduced`` (``--reduced``): the CI size, seconds.
@@ -30,6 +30,7 @@ Sizes:
 Usage:
     python experiments/kim2021_toy.py --out lgan/_results/kim2021_toy.json
     python experiments/kim2021_toy.py --reduced --out /tmp/kim_reduced.json   # CI size
+    python experiments/kim2021_toy.py --paper --out lgan/_results/kim2021_toy_paper.json   # on a GPU
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ SETTINGS = dict(
 PAPER = dict(width=512, steps={"grid": 200_000, "swissroll": 100_000}, seeds=8)
 SIZES = {
     "cpu": dict(width=64, steps={"grid": 4000, "swissroll": 2000}, saves=5, seeds=8, eval_size=2048, timing_width=512, timing_steps=5),
+    "paper": dict(width=512, steps=PAPER["steps"], saves=20, seeds=8, eval_size=2048, timing_width=512, timing_steps=5),  # for a GPU
     "reduced": dict(width=8, steps={"grid": 20, "swissroll": 10}, saves=2, seeds=8, eval_size=256, timing_width=8, timing_steps=2),
 }
 DEPARTURES = [
@@ -189,7 +191,9 @@ def paper_cost(width, num_steps):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="the JSON file to write")
-    parser.add_argument("--reduced", action="store_true", help="CI size: width 8, 20 and 10 steps")
+    size_flags = parser.add_mutually_exclusive_group()
+    size_flags.add_argument("--reduced", action="store_true", help="CI size: width 8, 20 and 10 steps")
+    size_flags.add_argument("--paper", action="store_true", help="the paper's size: width 512, 200K and 100K steps (a GPU's work)")
     parser.add_argument("--only", default=None, help=f"comma-separated data sets and/or variants among {', '.join(DATASETS + VARIANTS)} (default: all)")
     args = parser.parse_args(argv)
     names = [] if args.only is None else [n for n in args.only.split(",") if n]
@@ -199,7 +203,7 @@ def main(argv=None) -> int:
         return 2
     datasets = [d for d in DATASETS if d in names] or list(DATASETS)
     variants = [v for v in VARIANTS if v in names] or list(VARIANTS)
-    size_name = "reduced" if args.reduced else "cpu"
+    size_name = "reduced" if args.reduced else "paper" if args.paper else "cpu"
     size = SIZES[size_name]
     result = {
         "command": "python experiments/kim2021_toy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
