@@ -35,6 +35,7 @@ SECTIONS = {
     "_pde": "The lGAN PDE in one dimension",
     "_solvers": "Diffrax solvers",
     "_fits": "Power-law fits",
+    "_experiment_results": "The result files of the experiments",
     "_game": "Two-player games",
     "_toy_games": "Ready-made toy games",
     "_convergence": "Convergence checks",
