@@ -55,15 +55,14 @@ NETWORK = dict(latent_dim=32, width=25, depth=2)
 FULL = dict(seeds=8, steps=18_000, save_every=500, stability_steps=6_000, long_steps=30_000, eval_size=4096)
 REDUCED = dict(seeds=2, steps=300, save_every=100, stability_steps=400, long_steps=300, eval_size=512)
 BATCH = 512
+LOOSE_RADIUS = 0.25  # a quarter of the spacing: 12.5 standard deviations
+SNAPSHOTS = 4  # the generator and the discriminator at 0, n/3, 2n/3 and n steps (Figure 2)
+SNAPSHOT_SAMPLES, SNAPSHOT_GRID = 2000, np.linspace(-2.0, 2.0, 61)
+METRICS = ("loss_d", "loss_g", "modes", "high_quality", "modes_loose", "high_quality_loose", "grad_norm_d", "grad_norm_g")
 
 
 def _sampler(key, n):
     return MIXTURE.sample(n, key=key)
-
-
-LOOSE_RADIUS = 0.25  # a quarter of the spacing: 12.5 standard deviations
-SNAPSHOTS = 4  # the generator and the discriminator at 0, n/3, 2n/3 and n steps (Figure 2)
-SNAPSHOT_SAMPLES, SNAPSHOT_GRID = 2000, np.linspace(-2.0, 2.0, 61)
 
 
 def _metric_fn(flow):
@@ -123,9 +122,6 @@ def _run(settings, *, solver, num_steps, save_every, size, lam_placement="after_
         "diverged_at": np.asarray(out.diverged_at).tolist(),
         **{name: np.where(np.isfinite(m[name]), m[name], np.nan).tolist() for name in METRICS},
     }
-
-
-METRICS = ("loss_d", "loss_g", "modes", "high_quality", "modes_loose", "high_quality_loose", "grad_norm_d", "grad_norm_g")
 
 
 def experiments(size, snapshots):

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, Scalar
 
+from .._core._tree import tree_norm
 from .._core._validation import (
     ArgumentTypeError,
     check_finite_in_dtype,
@@ -28,6 +29,8 @@ from .._core._validation import (
     concrete,
     working_dtype,
 )
+from ._state import GANState, Minibatch
+from ._vector_field import GANFlow
 
 # Relative tolerance for the symmetry and positive semi-definiteness checks of covariances.
 _COV_RTOL = 1e-6
@@ -341,19 +344,13 @@ def gradient_norm_metrics(flow):
         ``metric_fn(state, x, z) -> dict`` of two scalars, for :func:`lgan.solve_gan_flow` and
         :func:`lgan.sweep` (combine it with others in a ``metric_fn`` of your own).
     """
-    from ._state import GANState, Minibatch
-    from ._vector_field import GANFlow
-
     if not isinstance(flow, GANFlow):
         raise ValueError(f"flow must be an lgan.GANFlow (build it with lgan.gan_flow), got {type(flow).__name__}")
 
     def metric_fn(state, x, z):
         batch = Minibatch(x, z, jnp.zeros(x.shape[0], dtype=x.dtype))
         d, d_static = eqx.partition(state.discriminator, eqx.is_inexact_array)
-        g, g_static = eqx.partition(state.generator, eqx.is_inexact_array)
         grad_d = jax.grad(lambda dd: flow.losses(GANState(eqx.combine(dd, d_static), state.generator, state.latent_dim), batch)[0])(d)
-        grad_g = jax.grad(lambda gg: flow.losses(GANState(state.discriminator, eqx.combine(gg, g_static), state.latent_dim), batch)[1])(g)
-        norm = lambda t: jnp.sqrt(sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(t)))  # noqa: E731
-        return {"grad_norm_d": norm(grad_d), "grad_norm_g": norm(grad_g)}
+        return {"grad_norm_d": tree_norm(grad_d), "grad_norm_g": jnp.sqrt(flow.generator_gradient_sq_norm(state, batch))}
 
     return metric_fn
