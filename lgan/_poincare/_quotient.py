@@ -125,9 +125,16 @@ def _pooled_evaluation(model, state, x_all: Array, *, key, augmentation, sweeps:
 
 
 def _quotient(values: np.ndarray, grad_sq: np.ndarray) -> float:
-    """mean ``||grad w||^2`` / Var w in float64 (eq. 31 with expectations over the samples)."""
+    """mean ``||grad w||^2`` / Var w in float64 (eq. 31 with expectations over the samples).
+
+    NaN when w is constant on the samples up to the round-off of the working precision (a spread
+    below 64 ulps of max |w|): equal inputs can come out of a batched network a few ulps apart
+    (vectorised and remainder rows round differently), and that is no variance.
+    """
+    roundoff = 64 * np.finfo(working_dtype()).eps * np.max(np.abs(values), initial=0.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return float(np.mean(grad_sq) / np.var(values))
+        var = np.var(values)
+        return float("nan") if var <= roundoff**2 else float(np.mean(grad_sq) / var)
 
 
 def check_samples(data, *, name: str = "data", min_samples: int = 2) -> np.ndarray:

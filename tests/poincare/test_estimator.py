@@ -363,3 +363,20 @@ def test_quotient_errors(x, match):
     est = lgan.estimate_poincare_constant(gaussian(50, 0), key=jax.random.key(0), num_steps=2, batch_size=8)
     with pytest.raises(ValueError, match=match):
         est.quotient(x)
+
+
+@pytest.mark.parametrize("rows", [5, 9, 33])
+def test_equal_samples_have_no_quotient_whatever_the_batch_rounds(rows):
+    # A batched network may return equal inputs a few ulps apart (vectorised and remainder rows
+    # round differently on some CPUs); that spread is round-off, not variance. The rule, on values
+    # 1 + k ulps: a spread of up to 64 ulps of max |w| is no variance, a spread of 1e-3 is.
+    from lgan._core._validation import working_dtype
+    from lgan._poincare._quotient import _quotient
+
+    ulps = 1.0 + np.finfo(working_dtype()).eps * (np.arange(rows) % 8)
+    assert np.isnan(_quotient(ulps, np.ones(rows)))
+    spread = 1.0 + 1e-3 * np.arange(rows)
+    assert _quotient(spread, np.ones(rows)) == pytest.approx(1.0 / np.var(spread), rel=1e-12)
+    est = lgan.estimate_poincare_constant(gaussian(50, 0), key=jax.random.key(0), num_steps=2, batch_size=8)
+    with pytest.raises(ValueError, match="no finite positive quotient"):
+        est.quotient(np.full((rows, 1), 0.3))
