@@ -25,10 +25,13 @@ Sizes:
   run after compiling) and records it with the extrapolated total for the paper's runs.
 - ``cpu`` (the default): depth, latent, batch, critic steps, optimiser and penalty weights as in
   the paper; the width and the number of generator steps shrunk to fit about 25 minutes of CPU.
+- ``long`` (``--long``): the ``cpu`` size trained five times longer (20K / 10K steps), to see
+  whether the modes come with training time; run on the grid only (``--only grid``).
 - ``reduced`` (``--reduced``): the CI size, seconds.
 
 Usage:
     python experiments/kim2021_toy.py --out lgan/_results/kim2021_toy.json
+    python experiments/kim2021_toy.py --long --only grid --out lgan/_results/kim2021_toy_long.json
     python experiments/kim2021_toy.py --reduced --out /tmp/kim_reduced.json   # CI size
     python experiments/kim2021_toy.py --paper --out lgan/_results/kim2021_toy_paper.json   # on a GPU
 """
@@ -76,6 +79,7 @@ SETTINGS = dict(
 PAPER = dict(width=512, steps={"grid": 200_000, "swissroll": 100_000}, seeds=8)
 SIZES = {
     "cpu": dict(width=64, steps={"grid": 4000, "swissroll": 2000}, saves=5, seeds=8, eval_size=2048, timing_width=512, timing_steps=5),
+    "long": dict(width=64, steps={"grid": 20_000, "swissroll": 10_000}, saves=10, seeds=8, eval_size=2048, timing_width=512, timing_steps=5),
     "paper": dict(width=512, steps=PAPER["steps"], saves=20, seeds=8, eval_size=2048, timing_width=512, timing_steps=5),  # for a GPU
     "reduced": dict(width=8, steps={"grid": 20, "swissroll": 10}, saves=2, seeds=8, eval_size=256, timing_width=8, timing_steps=2),
 }
@@ -193,6 +197,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="the JSON file to write")
     size_flags = parser.add_mutually_exclusive_group()
     size_flags.add_argument("--reduced", action="store_true", help="CI size: width 8, 20 and 10 steps")
+    size_flags.add_argument("--long", action="store_true", help="the CPU size trained 5 times longer: 20K and 10K steps (about an hour for the grid)")
     size_flags.add_argument("--paper", action="store_true", help="the paper's size: width 512, 200K and 100K steps (a GPU's work)")
     parser.add_argument("--only", default=None, help=f"comma-separated data sets and/or variants among {', '.join(DATASETS + VARIANTS)} (default: all)")
     args = parser.parse_args(argv)
@@ -203,7 +208,7 @@ def main(argv=None) -> int:
         return 2
     datasets = [d for d in DATASETS if d in names] or list(DATASETS)
     variants = [v for v in VARIANTS if v in names] or list(VARIANTS)
-    size_name = "reduced" if args.reduced else "paper" if args.paper else "cpu"
+    size_name = "reduced" if args.reduced else "paper" if args.paper else "long" if args.long else "cpu"
     size = SIZES[size_name]
     result = {
         "command": "python experiments/kim2021_toy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
