@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="the JSON file to write")
     size_flags = parser.add_mutually_exclusive_group()
     size_flags.add_argument("--reduced", action="store_true", help="CI size: width 8, 20 and 10 steps")
-    size_flags.add_argument("--long", action="store_true", help="the CPU size trained 5 times longer: 20K and 10K steps (about an hour for the grid)")
+    size_flags.add_argument("--long", action="store_true", help="the CPU size trained 5 times longer: 20K and 10K steps (about two hours for the grid on 2 cores)")
     size_flags.add_argument("--paper", action="store_true", help="the paper's size: width 512, 200K and 100K steps (a GPU's work)")
     parser.add_argument("--only", default=None, help=f"comma-separated data sets and/or variants among {', '.join(DATASETS + VARIANTS)} (default: all)")
     args = parser.parse_args(argv)
