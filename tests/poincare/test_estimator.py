@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 import lgan
+from lgan._core._validation import working_dtype
+from lgan._poincare._quotient import _quotient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -370,9 +372,6 @@ def test_equal_samples_have_no_quotient_whatever_the_batch_rounds(rows):
     # A batched network may return equal inputs a few ulps apart (vectorised and remainder rows
     # round differently on some CPUs); that spread is round-off, not variance. The rule, on values
     # 1 + k ulps: a spread of up to 64 ulps of max |w| is no variance, a spread of 1e-3 is.
-    from lgan._core._validation import working_dtype
-    from lgan._poincare._quotient import _quotient
-
     ulps = 1.0 + np.finfo(working_dtype()).eps * (np.arange(rows) % 8)
     assert np.isnan(_quotient(ulps, np.ones(rows)))
     spread = 1.0 + 1e-3 * np.arange(rows)
