@@ -82,7 +82,7 @@ def _train_chunk(
         updates, opt_state = _ADAM.update(grads, opt_state, params)
         params = eqx.apply_updates(params, jax.tree.map(lambda u: -learning_rate * u, updates))
         # A minibatch on which w is constant (repeated rows, e.g. two draws of the same sample) has
-        # zero variance: its quotient is undefined (inf or NaN), so the step is skipped.
+        # no variance: its quotient is undefined (NaN, also for a spread of round-off), so the step is skipped.
         ok = jnp.isfinite(loss)
         new = jax.tree.map(lambda a, b: jnp.where(ok, a, b), (params, state, opt_state), old)
         return new, loss

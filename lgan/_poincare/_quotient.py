@@ -56,7 +56,19 @@ def _rayleigh_quotient(model, state: eqx.nn.State, x: Array) -> tuple[Scalar, eq
     # w and its input gradient through the inference-mode network with the advanced state: calling
     # the training-mode network again with the old state would raise "Attempted to use old state".
     values, grad_sq = _per_sample_value_and_grad_sq(eqx.nn.inference_mode(model), new_state, x)
-    return jnp.mean(grad_sq) / jnp.var(values), new_state
+    return _batch_quotient(values, grad_sq), new_state
+
+
+def _roundoff_spread(max_abs, dtype):
+    """64 ulps (of ``dtype``) of max |w|: values that close are equal up to the round-off of a batched network."""
+    return 64 * np.finfo(dtype).eps * max_abs
+
+
+def _batch_quotient(values: Float[Array, " n"], grad_sq: Float[Array, " n"]) -> Scalar:
+    """mean ``||grad w||^2`` / Var w on a minibatch (eq. 32); NaN, a skipped step, when Var w is round-off."""
+    var = jnp.var(values)
+    floor = _roundoff_spread(jnp.max(jnp.abs(values)), values.dtype)
+    return jnp.where(var > floor**2, jnp.mean(grad_sq) / var, jnp.nan)
 
 
 @eqx.filter_jit
@@ -69,7 +81,8 @@ def rayleigh_quotient(
     spectral-norm state is advanced by one training-mode pass over the batch, and w and its input
     gradient are evaluated through ``eqx.nn.inference_mode(model)`` with the advanced state, so the
     loss can be differentiated with respect to the weights. The value is unchanged when w is
-    scaled by a constant or shifted by one.
+    scaled by a constant or shifted by one, and NaN when w is constant on the batch up to round-off
+    (a spread within 64 ulps of max |w|).
 
     Args:
         model: A stateful scalar network called per sample, ``model(x_i, state) -> (w, state)``,
@@ -131,7 +144,7 @@ def _quotient(values: np.ndarray, grad_sq: np.ndarray) -> float:
     below 64 ulps of max |w|): equal inputs can come out of a batched network a few ulps apart
     (vectorised and remainder rows round differently), and that is no variance.
     """
-    roundoff = 64 * np.finfo(working_dtype()).eps * np.max(np.abs(values), initial=0.0)
+    roundoff = _roundoff_spread(np.max(np.abs(values), initial=0.0), working_dtype())
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         var = np.var(values)
         return float("nan") if var <= roundoff**2 else float(np.mean(grad_sq) / var)
@@ -165,7 +178,7 @@ class PoincareEstimate(NamedTuple):
     Attributes:
         xi: The estimate of xi_min, the quotient of eq. 32 evaluated on the whole data set.
         learning_curve: The minibatch loss (eq. 32) at each training step, shape (num_steps,);
-            inf or NaN at a step whose minibatch had zero variance (w constant on it, e.g. the same
+            NaN at a step whose minibatch had no variance (w constant on it up to round-off, e.g. the same
             sample drawn twice), which was skipped.
         model: The trained test-function network (in training mode).
         state: Its spectral-norm state after training.

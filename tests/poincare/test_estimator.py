@@ -12,7 +12,7 @@ import pytest
 
 import lgan
 from lgan._core._validation import working_dtype
-from lgan._poincare._quotient import _quotient
+from lgan._poincare._quotient import _batch_quotient, _quotient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +53,21 @@ def test_rayleigh_quotient_of_linear_function():
     value, _ = lgan.rayleigh_quotient(model, eqx.nn.State(model), x)
     expected = jnp.sum(a**2) / jnp.var(x @ a)
     assert np.isclose(float(value), float(expected), rtol=1e-10)
+    # A batch of one point repeated: w is constant, there is no quotient (NaN, a skipped step).
+    value, _ = lgan.rayleigh_quotient(model, eqx.nn.State(model), jnp.ones((5, 2)))
+    assert np.isnan(float(value))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_loss_takes_a_round_off_spread_for_no_variance(dtype):
+    # The training loss (eq. 32) follows the rule of _quotient in the batch's own precision: values
+    # 1 + k ulps are no variance (NaN: the step is skipped), a spread of 1e-2 is, to 1000 ulps.
+    eps = float(np.finfo(dtype).eps)
+    ulps = jnp.asarray(1.0 + eps * (np.arange(9) % 8), dtype)
+    assert ulps.dtype == dtype and np.isnan(float(_batch_quotient(ulps, jnp.ones(9, dtype))))
+    spread = 1.0 + 1e-2 * np.arange(9)
+    value = _batch_quotient(jnp.asarray(spread, dtype), jnp.full(9, 2.0, dtype))
+    assert float(value) == pytest.approx(2.0 / np.var(spread), rel=1000 * eps)
 
 
 def _clone(state):
@@ -270,7 +285,7 @@ def test_data_whose_xi_is_not_a_float64_number():
 
 def test_zero_variance_minibatches_are_skipped():
     # batch_size 2 on 4 samples draws the same sample twice a quarter of the time; repeated rows
-    # make most batches constant. Those steps are skipped (loss inf or NaN) instead of poisoning the weights.
+    # make most batches constant. Those steps are skipped (loss NaN) instead of poisoning the weights.
     result = lgan.estimate_poincare_constant(gaussian(4, 0), key=jax.random.key(0), num_steps=50, batch_size=2)
     assert np.isfinite(result.xi) and result.xi > 0
     assert np.any(~np.isfinite(result.learning_curve)) and np.any(np.isfinite(result.learning_curve))
