@@ -46,9 +46,9 @@ def setup_cell() -> str:
     return "".join(code[0]["source"])
 
 
-def sh(cmd: list[str], cwd: Path, **kwargs) -> str:
-    """Run ``cmd``; on failure, fail the test with the command's output."""
-    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1200, **kwargs)
+def sh(cmd: list[str], cwd: Path, timeout: float = 1200, **kwargs) -> str:
+    """Run ``cmd``; on failure, fail the test with the command's output (the timeout guards against hangs)."""
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kwargs)
     if out.returncode != 0:
         pytest.fail(f"{' '.join(map(str, cmd))} exited {out.returncode}\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
     return out.stdout
@@ -135,7 +135,7 @@ def test_setup_cell_keeps_preinstalled_jax(tmp_path, jax_version):
         # pinned requirements; the package features they use are tested in tests/gan_flows).
         summary = sh([str(python), "-m", "pytest", str(repo / "tests"), "-q", "-p", "no:cacheprovider",
                       "-m", "not slow and not installs", f"--ignore={repo / 'tests' / 'experiments'}", "-x"],
-                     work, env=env)
+                     work, env=env, timeout=3600)  # about 10 minutes alone; 20 and more beside other work
         print(summary.strip().splitlines()[-1])
     chapter = repo / "book" / "01_introduction.ipynb"
     print(sh([str(python), "-c", RUN_CHAPTER, str(chapter), str(work), str(repo / "tools")], work, env=env).strip())
