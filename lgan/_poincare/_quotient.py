@@ -60,7 +60,7 @@ def _rayleigh_quotient(model, state: eqx.nn.State, x: Array) -> tuple[Scalar, eq
 
 
 def _roundoff_spread(max_abs, dtype):
-    """64 ulps (of ``dtype``) of max |w|: values that close are equal up to the round-off of a batched network."""
+    """64 ulps (of ``dtype``) of ``max |w|``: values that close are equal up to the round-off of a batched network."""
     return 64 * np.finfo(dtype).eps * max_abs
 
 
@@ -82,7 +82,7 @@ def rayleigh_quotient(
     gradient are evaluated through ``eqx.nn.inference_mode(model)`` with the advanced state, so the
     loss can be differentiated with respect to the weights. The value is unchanged when w is
     scaled by a constant or shifted by one, and NaN when w is constant on the batch up to round-off
-    (a spread within 64 ulps of max |w|).
+    (a spread within 64 ulps of ``max |w|``).
 
     Args:
         model: A stateful scalar network called per sample, ``model(x_i, state) -> (w, state)``,
@@ -141,7 +141,7 @@ def _quotient(values: np.ndarray, grad_sq: np.ndarray) -> float:
     """mean ``||grad w||^2`` / Var w in float64 (eq. 31 with expectations over the samples).
 
     NaN when w is constant on the samples up to the round-off of the working precision (a spread
-    below 64 ulps of max |w|): equal inputs can come out of a batched network a few ulps apart
+    below 64 ulps of ``max |w|``): equal inputs can come out of a batched network a few ulps apart
     (vectorised and remainder rows round differently), and that is no variance.
     """
     roundoff = _roundoff_spread(np.max(np.abs(values), initial=0.0), working_dtype())
